@@ -1,0 +1,23 @@
+# hoprag_add_programs(DIR PREFIX): every DIR/NAME.cpp (benchmarks: DIR/bench_NAME.cpp) becomes the
+# program PREFIX-NAME in bin/, linked to the CPU backend (and to the CUDA backend when the file name
+# ends in _cuda and HOPRAG_CUDA is on).
+function(hoprag_add_programs dir prefix)
+  file(GLOB _sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${dir}/*.cpp)
+  foreach(_src IN LISTS _sources)
+    get_filename_component(_stem ${_src} NAME_WE)
+    string(REGEX REPLACE "^bench_" "" _name ${_stem})
+    string(REPLACE "_" "-" _name ${_name})
+    set(_target ${prefix}${_name})
+    if(_stem MATCHES "_cuda$" AND NOT HOPRAG_CUDA)
+      continue()
+    endif()
+    add_executable(${_target} ${_src})
+    target_link_libraries(${_target} PRIVATE hoprag::cpu)
+    if(_stem MATCHES "_cuda$")
+      target_link_libraries(${_target} PRIVATE hoprag::cuda)
+    endif()
+    if(dir STREQUAL "benchmarks")
+      target_link_libraries(${_target} PRIVATE benchmark::benchmark ${CMAKE_DL_LIBS})
+    endif()
+  endforeach()
+endfunction()
