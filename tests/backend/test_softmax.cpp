@@ -96,3 +96,20 @@ TEST_CASE("softmax rejects negative sizes", "[softmax]") {
     REQUIRE_THROWS_AS(cpu::softmax_forward(ctx, &x, &x, -1, 1), shape_error);
     REQUIRE_THROWS_AS(cpu::softmax_backward(ctx, &x, &x, &x, 1, -2), shape_error);
 }
+
+TEST_CASE("exp_f32 is within a few ulp of exp", "[softmax][math]") {
+    double worst = 0.0;
+    float at = 0.0f;
+    for (int i = 0; i <= 200000; ++i) {
+        const float x = -87.0f + 175.0f * float(i) / 200000.0f;
+        const double want = std::exp(double(x));
+        const double rel = std::abs(double(kernels::exp_f32(x)) - want) / want;
+        if (rel > worst) worst = rel, at = x;
+    }
+    INFO("worst relative error " << worst << " at x = " << at);
+    REQUIRE(worst < 3.0 * 5.96e-8);  // 3 ulp of f32
+    REQUIRE(kernels::exp_f32(0.0f) == 1.0f);
+    REQUIRE(kernels::exp_f32(-100.0f) == 0.0f);
+    REQUIRE(kernels::exp_f32(-INFINITY) == 0.0f);
+    REQUIRE(std::isfinite(kernels::exp_f32(1000.0f)));
+}

@@ -16,6 +16,7 @@
 #include "hoprag/backend/ops.hpp"
 #include "hoprag/core/config.hpp"
 #include "hoprag/core/error.hpp"
+#include "hoprag/kernels/math.hpp"
 #include "hoprag/kernels/softmax.hpp"
 
 namespace hoprag::kernels {
@@ -70,6 +71,7 @@ HOPRAG_INLINE void attention_row_forward(const attention_desc& d, std::int64_t b
     for (std::int64_t j = s.lo; j < s.hi; ++j) {
         const float* kr = kb + j * kv_stride;
         float dot = 0.0f;
+        HOPRAG_SIMD_SUM(dot)
         for (std::int64_t c = 0; c < D; ++c) dot += qr[c] * kr[c];
         p[j] = dot * scale;
     }
@@ -101,6 +103,7 @@ HOPRAG_INLINE float attention_row_backward_query(const attention_desc& d, std::i
     for (std::int64_t j = s.lo; j < s.hi; ++j) {
         const float* vr = vb + j * kv_stride;
         float dp = 0.0f;
+        HOPRAG_SIMD_SUM(dp)
         for (std::int64_t c = 0; c < D; ++c) dp += go[c] * vr[c];
         delta += p[j] * dp;
     }
@@ -109,6 +112,7 @@ HOPRAG_INLINE float attention_row_backward_query(const attention_desc& d, std::i
         const float* vr = vb + j * kv_stride;
         const float* kr = kb + j * kv_stride;
         float dp = 0.0f;
+        HOPRAG_SIMD_SUM(dp)
         for (std::int64_t c = 0; c < D; ++c) dp += go[c] * vr[c];
         const float ds = p[j] * (dp - delta) * scale;
         for (std::int64_t c = 0; c < D; ++c) g[c] += ds * kr[c];
@@ -139,7 +143,8 @@ HOPRAG_INLINE void attention_key_backward(const attention_desc& d, std::int64_t 
             const float* qr = q + row * D;
             const float pj = probs[((b * d.n_heads + h) * d.q_len + i) * d.kv_len + j];
             float dp = 0.0f;
-            for (std::int64_t c = 0; c < D; ++c) dp += go[c] * vr[c];
+            HOPRAG_SIMD_SUM(dp)
+        for (std::int64_t c = 0; c < D; ++c) dp += go[c] * vr[c];
             const float ds = pj * (dp - delta[(b * d.n_heads + h) * d.q_len + i]) * scale;
             for (std::int64_t c = 0; c < D; ++c) gk[c] += ds * qr[c];
             for (std::int64_t c = 0; c < D; ++c) gv[c] += pj * go[c];

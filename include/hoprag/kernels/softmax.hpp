@@ -1,13 +1,15 @@
 // Softmax kernel bodies shared by the CPU and CUDA backends (DESIGN rule 2). A row is normalised
 // over a span [lo, hi) of its columns; columns outside the span are masked and output exactly 0, and
 // an empty span gives a row of zeros. Padding and causal masks are both expressed as such spans.
-// Arithmetic is f32 with max subtraction; the same function runs in the CPU loop and the GPU thread.
+// Arithmetic is f32 with max subtraction and exp_f32 (hoprag/kernels/math.hpp); the same function
+// runs in the CPU loop and the GPU thread.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
 #include "hoprag/core/config.hpp"
+#include "hoprag/kernels/math.hpp"
 
 namespace hoprag::kernels {
 
@@ -24,10 +26,12 @@ HOPRAG_INLINE void softmax_span_forward(float* out, const float* x, std::int64_t
         return;
     }
     float m = x[lo];
-    for (std::int64_t j = lo + 1; j < hi; ++j) m = fmaxf(m, x[j]);
+    HOPRAG_SIMD_MAX(m)
+    for (std::int64_t j = lo + 1; j < hi; ++j) m = x[j] > m ? x[j] : m;
     float sum = 0.0f;
+    HOPRAG_SIMD_SUM(sum)
     for (std::int64_t j = lo; j < hi; ++j) {
-        const float e = expf(x[j] - m);
+        const float e = exp_f32(x[j] - m);
         out[j] = e;
         sum += e;
     }
@@ -46,6 +50,7 @@ HOPRAG_INLINE void softmax_row_forward(float* out, const float* x, std::int64_t 
 /// columns have out = 0 and so get dx = 0; no mask is needed. `dx` may alias `dout`.
 HOPRAG_INLINE void softmax_row_backward(float* dx, const float* dout, const float* out, std::int64_t cols) {
     float dot = 0.0f;
+    HOPRAG_SIMD_SUM(dot)
     for (std::int64_t j = 0; j < cols; ++j) dot += dout[j] * out[j];
     for (std::int64_t j = 0; j < cols; ++j) dx[j] = out[j] * (dout[j] - dot);
 }
