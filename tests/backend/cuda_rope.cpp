@@ -33,7 +33,9 @@ TEST_CASE("cuda rope matches cpu", "[cuda][rope]") {
                 buffer<cuda::context, float> gy(gctx, x), gback(gctx, x);
                 cuda::rope_forward(gctx, gy.data(), gp, batch, seq, heads, head_dim, 10000.0f, style);
                 cuda::rope_backward(gctx, gback.data(), gp, batch, seq, heads, head_dim, 10000.0f, style);
-                test::require_close(gy.to_host(), y, 1e-5, 2e-5, "cuda rope forward");
-                test::require_close(gback.to_host(), back, 1e-5, 2e-5, "cuda rope backward");
+                // CUDA powf/cosf/sinf are within a few ulp of glibc; at positions up to 300 an angle ulp is
+                // ~2e-5 rad, so allow the same 3e-4 as the CPU-vs-float64 test.
+                test::require_close(gy.to_host(), y, 1e-4, 3e-4, "cuda rope forward");
+                test::require_close(gback.to_host(), back, 1e-4, 3e-4, "cuda rope backward");
             }
 }

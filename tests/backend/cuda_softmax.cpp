@@ -30,7 +30,8 @@ TEST_CASE("cuda softmax matches cpu", "[cuda][softmax]") {
             buffer<cuda::context, std::int32_t> glimit(gctx, limit);
             cuda::softmax_forward(gctx, gout.data(), gx.data(), rows, cols, masked ? glimit.data() : nullptr);
             cuda::softmax_backward(gctx, gdx.data(), gdout.data(), gout.data(), rows, cols);
-            test::require_close(gout.to_host(), out, 1e-5, 1e-7, "cuda softmax forward");
+            // Row sums run in SIMD order on the CPU and sequentially on the GPU: allow ~sqrt(cols) ulp.
+            test::require_close(gout.to_host(), out, 1e-4, 1e-7, "cuda softmax forward");
             test::require_close(gdx.to_host(), dx, 1e-4, 1e-7, "cuda softmax backward");
         }
     }
