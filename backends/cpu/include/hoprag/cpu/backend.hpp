@@ -2,7 +2,10 @@
 // argument-dependent lookup, every op in namespace hoprag::cpu. Include this header to get them all.
 #pragma once
 
+#include "hoprag/cpu/attention.hpp"
 #include "hoprag/cpu/context.hpp"
+#include "hoprag/cpu/rope.hpp"
+#include "hoprag/cpu/softmax.hpp"
 
 namespace hoprag::cpu {
 

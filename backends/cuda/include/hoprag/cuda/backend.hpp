@@ -3,7 +3,10 @@
 // code (range-v3 pipelines, components) includes this and calls into the .cu translation units.
 #pragma once
 
+#include "hoprag/cuda/attention.hpp"
 #include "hoprag/cuda/context.hpp"
+#include "hoprag/cuda/rope.hpp"
+#include "hoprag/cuda/softmax.hpp"
 
 namespace hoprag::cuda {
 
