@@ -143,18 +143,21 @@ TEST_CASE("gguf: tiny file from the reference writer — metadata and every dequ
     REQUIRE(f.get_int("t.u32") == 4000000000);
     const auto& ai = f.get_array("t.array_i32");
     REQUIRE(ai.type == io::gguf_type::i32);
-    REQUIRE(ai.items.size() == 3);
-    REQUIRE(ai.items[1].as_int() == -2);
+    REQUIRE(ai.size() == 3);
+    REQUIRE(ai.at(1).as_int() == -2);
+    REQUIRE(ai.ints() == std::vector<std::int64_t>{1, -2, 3});
+    REQUIRE(ai.numbers() == std::vector<double>{1, -2, 3});
+    REQUIRE_THROWS_AS(ai.strings(), format_error);
     const auto& as = f.get_array("t.array_str");
     REQUIRE(as.type == io::gguf_type::string);
-    REQUIRE(*as.items[1].as_string() == "");
-    REQUIRE(*as.items[2].as_string() == "\xc3\xbc");
+    REQUIRE(as.strings() == std::vector<std::string_view>{"a", "", "\xc3\xbc"});
+    REQUIRE_THROWS_AS(as.ints(), format_error);
     const auto& nested = f.get_array("t.nested");
     REQUIRE(nested.type == io::gguf_type::array);
-    REQUIRE(nested.items.size() == 2);
-    REQUIRE(nested.items[0].as_array()->type == io::gguf_type::string);
-    REQUIRE(*nested.items[0].as_array()->items[1].as_string() == "yz");
-    REQUIRE(*nested.items[1].as_array()->items[0].as_string() == "w");
+    REQUIRE(nested.size() == 2);
+    REQUIRE(nested.at(0).as_array()->type == io::gguf_type::string);
+    REQUIRE(nested.at(0).as_array()->strings() == std::vector<std::string_view>{"x", "yz"});
+    REQUIRE(nested.items[1].as_array()->strings() == std::vector<std::string_view>{"w"});
     REQUIRE(f.key_order().front() == "general.architecture");
     REQUIRE_THROWS_WITH(f.get_int("t.string"), Catch::Contains("t.string") && Catch::Contains("expected an integer"));
     REQUIRE_THROWS_WITH(f.get_string("llama.nope"), Catch::Contains("llama.nope") && Catch::Contains("missing"));
@@ -222,9 +225,9 @@ TEST_CASE("gguf: real SmolLM2-135M-Instruct Q4_1 equals the gguf package bit for
         };
         if (const auto* a = v->as_array()) {
             REQUIRE(a->type == type_names.at(w["element_type"].get<std::string>()));
-            REQUIRE(a->items.size() == w["length"].get<std::size_t>());
+            REQUIRE(a->size() == w["length"].get<std::size_t>());
             if (w.contains("first"))
-                for (std::size_t i = 0; i < w["first"].size(); ++i) check_scalar(a->items[i], w["first"][i]);
+                for (std::size_t i = 0; i < w["first"].size(); ++i) check_scalar(a->at(i), w["first"][i]);
         } else {
             check_scalar(*v, w["value"]);
         }
@@ -291,6 +294,8 @@ TEST_CASE("gguf: malformed files give format_error naming the file", "[io][gguf]
         require_format_error(builder{}.header(0, 1).str("k").put<std::uint32_t>(13).b, "unknown value type 13");
         require_format_error(builder{}.header(0, 1).str("k").put<std::uint32_t>(9).put<std::uint32_t>(77).put<std::uint64_t>(0).b, "unknown array element type");
         require_format_error(builder{}.header(0, 1).str("flag").put<std::uint32_t>(7).put<std::uint8_t>(2).b, "flag");
+        require_format_error(builder{}.header(0, 1).str("flags").put<std::uint32_t>(9).put<std::uint32_t>(7).put<std::uint64_t>(2).put<std::uint16_t>(0x0301).b,
+                             "bool array element 1");
         require_format_error(builder{}.header(0, 2).str("k").put<std::uint32_t>(0).put<std::uint8_t>(1).str("k").put<std::uint32_t>(0).put<std::uint8_t>(1).b,
                              "duplicate metadata key 'k'");
         require_format_error(builder{}.header(0, 1).str("general.alignment").put<std::uint32_t>(4).put<std::uint32_t>(24).b, "power of two");

@@ -61,7 +61,7 @@ public:
     durable_writer& operator=(const durable_writer&) = delete;
     durable_writer(durable_writer&& o) noexcept
         : target_(std::move(o.target_)), temp_(std::move(o.temp_)), fd_(std::exchange(o.fd_, -1)),
-          written_(o.written_), committed_(o.committed_) {}
+          written_(o.written_), committed_(std::exchange(o.committed_, true)) {}
     durable_writer& operator=(durable_writer&&) = delete;
     ~durable_writer() { abandon(); }
 

@@ -46,10 +46,26 @@ constexpr std::string_view gguf_type_name(gguf_type t) {
 
 struct gguf_value;
 
-/// A metadata array: element type and the elements (which may themselves be arrays).
+/// A metadata array of `size()` elements of `type`. Numeric and bool elements stay as raw bytes in
+/// the mapping (`raw`, so a huge array costs no memory); string and nested-array elements are
+/// parsed into `items`. `at(i)` gives any element as a value; `ints()`, `numbers()` and `strings()`
+/// convert the whole array.
 struct gguf_array {
     gguf_type type = gguf_type::u8;
-    std::vector<gguf_value> items;
+    std::uint64_t count = 0;                 // number of elements
+    std::span<const std::byte> raw;          // [count * element size] for numeric and bool elements
+    std::vector<gguf_value> items;           // [count] for string and array elements
+
+    std::size_t size() const { return static_cast<std::size_t>(count); }
+    /// Element i (precondition: i < size()).
+    gguf_value at(std::size_t i) const;
+    /// Every element as int64; throws format_error if the elements are not integers (or a u64 is
+    /// above INT64_MAX).
+    std::vector<std::int64_t> ints() const;
+    /// Every element as double (floats or integers); throws format_error otherwise.
+    std::vector<double> numbers() const;
+    /// Every element as a string view; throws format_error if the elements are not strings.
+    std::vector<std::string_view> strings() const;
 };
 
 /// One metadata value. Strings are views into the mapped file.
@@ -90,6 +106,74 @@ struct gguf_value {
     const gguf_array* as_array() const { return std::get_if<gguf_array>(&v); }
     const bool* as_bool() const { return std::get_if<bool>(&v); }
 };
+
+/// Bytes per element of a fixed-size metadata type (0 for string and array).
+constexpr std::size_t gguf_scalar_size(gguf_type t) {
+    switch (t) {
+        case gguf_type::u8: case gguf_type::i8: case gguf_type::boolean: return 1;
+        case gguf_type::u16: case gguf_type::i16: return 2;
+        case gguf_type::u32: case gguf_type::i32: case gguf_type::f32: return 4;
+        case gguf_type::u64: case gguf_type::i64: case gguf_type::f64: return 8;
+        default: return 0;
+    }
+}
+
+namespace detail {
+template <class T>
+inline T gguf_load(const std::byte* p) {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+}  // namespace detail
+
+inline gguf_value gguf_array::at(std::size_t i) const {
+    if (gguf_scalar_size(type) == 0) return items[i];
+    const std::byte* p = raw.data() + i * gguf_scalar_size(type);
+    gguf_value out;
+    switch (type) {
+        case gguf_type::u8: out.v = detail::gguf_load<std::uint8_t>(p); break;
+        case gguf_type::i8: out.v = detail::gguf_load<std::int8_t>(p); break;
+        case gguf_type::u16: out.v = detail::gguf_load<std::uint16_t>(p); break;
+        case gguf_type::i16: out.v = detail::gguf_load<std::int16_t>(p); break;
+        case gguf_type::u32: out.v = detail::gguf_load<std::uint32_t>(p); break;
+        case gguf_type::i32: out.v = detail::gguf_load<std::int32_t>(p); break;
+        case gguf_type::f32: out.v = detail::gguf_load<float>(p); break;
+        case gguf_type::boolean: out.v = detail::gguf_load<std::uint8_t>(p) != 0; break;
+        case gguf_type::u64: out.v = detail::gguf_load<std::uint64_t>(p); break;
+        case gguf_type::i64: out.v = detail::gguf_load<std::int64_t>(p); break;
+        case gguf_type::f64: out.v = detail::gguf_load<double>(p); break;
+        default: break;
+    }
+    return out;
+}
+
+inline std::vector<std::int64_t> gguf_array::ints() const {
+    std::vector<std::int64_t> out(size());
+    for (std::size_t i = 0; i < size(); ++i) {
+        const auto x = at(i).as_int();
+        if (!x) throw format_error("gguf array of " + std::string(gguf_type_name(type)) + ": element " + std::to_string(i) + " is not an int64");
+        out[i] = *x;
+    }
+    return out;
+}
+
+inline std::vector<double> gguf_array::numbers() const {
+    std::vector<double> out(size());
+    for (std::size_t i = 0; i < size(); ++i) {
+        const auto x = at(i).as_double();
+        if (!x) throw format_error("gguf array of " + std::string(gguf_type_name(type)) + " is not numeric");
+        out[i] = *x;
+    }
+    return out;
+}
+
+inline std::vector<std::string_view> gguf_array::strings() const {
+    if (type != gguf_type::string) throw format_error("gguf array of " + std::string(gguf_type_name(type)) + " is not an array of strings");
+    std::vector<std::string_view> out(size());
+    for (std::size_t i = 0; i < size(); ++i) out[i] = *items[i].as_string();
+    return out;
+}
 
 /// One tensor: name, type, extents (ne[0] fastest, as ggml stores them) and its bytes in the mapping.
 struct gguf_tensor {
@@ -186,8 +270,17 @@ public:
                                " cannot fit in the " + std::to_string(left()) + " bytes left");
                 gguf_array a;
                 a.type = static_cast<gguf_type>(et);
-                a.items.reserve(static_cast<std::size_t>(n));
-                for (std::uint64_t i = 0; i < n; ++i) a.items.push_back(read_value(et, key, depth + 1));
+                a.count = n;
+                if (const std::size_t es = gguf_scalar_size(a.type); es != 0) {
+                    a.raw = b_.subspan(pos_, static_cast<std::size_t>(n) * es);  // n * es <= left(), checked above
+                    if (a.type == gguf_type::boolean)
+                        for (std::size_t i = 0; i < a.raw.size(); ++i)
+                            if (static_cast<std::uint8_t>(a.raw[i]) > 1) throw fail("key '" + key + "': bool array element " + std::to_string(i) + " is neither 0 nor 1");
+                    pos_ += a.raw.size();
+                } else {
+                    a.items.reserve(static_cast<std::size_t>(n));
+                    for (std::uint64_t i = 0; i < n; ++i) a.items.push_back(read_value(et, key, depth + 1));
+                }
                 out.v = std::move(a);
                 break;
             }

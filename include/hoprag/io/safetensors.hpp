@@ -330,7 +330,12 @@ inline void write_safetensors(const std::filesystem::path& path, std::span<const
         j[t.name] = {{"dtype", std::string(st_dtype_name(t.type))}, {"shape", shape_json}, {"data_offsets", {offset, offset + want}}};
         offset += want;
     }
-    std::string header = j.dump();
+    std::string header;
+    try {
+        header = j.dump();
+    } catch (const nlohmann::json::exception& e) {  // e.g. a name that is not valid UTF-8
+        throw format_error("write_safetensors '" + path.string() + "': cannot encode the header: " + e.what());
+    }
     header.append((8 - header.size() % 8) % 8, ' ');
     std::byte len[8];
     const std::uint64_t n = header.size();
