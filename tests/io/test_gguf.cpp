@@ -324,7 +324,8 @@ TEST_CASE("gguf: malformed files give format_error naming the file", "[io][gguf]
         require_format_error(two(32, "b"), "overlaps");
         require_format_error(two(64, "a"), "duplicate tensor name 'a'");
         // a supported file with an unsupported type still opens; dequantising it says why not
-        const auto q5 = io::parse_gguf(one({32}, 6, 0, 32), "q5");
+        const auto q5_image = one({32}, 6, 0, 32);  // parse_gguf returns views: keep the bytes alive
+        const auto q5 = io::parse_gguf(q5_image, "q5");
         REQUIRE_THROWS_WITH(io::dequantize(q5.tensors.at(0)), Catch::Contains("does not dequantise type Q5_0"));
     }
     SECTION("random corruption never crashes or reads out of bounds") {

@@ -3,8 +3,10 @@
 // Q4_0, Q4_1, Q8_0 (32 elements) and Q4_K, Q6_K (256-element super-blocks) — are plain structs
 // whose sizes are static_assert-ed against the format, with one `HOPRAG_HOST_DEVICE` dequantiser per
 // block shared by the CPU loop and CUDA kernels (DESIGN rule 2). Results equal ggml's reference
-// dequantisers bit for bit: every product that ggml rounds before an addition is rounded here too
-// (`mul_rounded` keeps compilers from fusing it into an FMA).
+// dequantisers bit for bit, with the same operation order. Every product that is followed by an
+// addition (Q4_1's d*q + m, Q4_K's (d*sc)*q - dmin*m) is exact in float32 — an f16 scale has 11
+// significant bits, times a 6-bit scale and a 4-bit quant stays within 24 — so a compiler that
+// fuses it into an FMA (nvcc does by default) cannot change the result.
 #pragma once
 
 #include <cstddef>
@@ -107,25 +109,6 @@ static_assert(sizeof(block_q8_0) == 34, "block_q8_0 must be 34 bytes (ggml layou
 static_assert(sizeof(block_q4_k) == 144, "block_q4_k must be 144 bytes (ggml layout)");
 static_assert(sizeof(block_q6_k) == 210, "block_q6_k must be 210 bytes (ggml layout)");
 
-/// a * b rounded to float before any later addition: compilers may not contract it into an FMA,
-/// which would change the last bit relative to ggml's reference.
-HOPRAG_INLINE float mul_rounded(float a, float b) {
-#if defined(__CUDA_ARCH__)
-    return __fmul_rn(a, b);
-#else
-    float p = a * b;
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-    __asm__("" : "+x"(p));
-#elif defined(__GNUC__) && defined(__aarch64__)
-    __asm__("" : "+w"(p));
-#else
-    volatile float keep = p;
-    p = keep;
-#endif
-    return p;
-#endif
-}
-
 /// y[0..32) from one Q4_0 block.
 HOPRAG_INLINE void dequantize_block(const block_q4_0& b, float* y) {
     const float d = b.d.to_float();
@@ -139,8 +122,8 @@ HOPRAG_INLINE void dequantize_block(const block_q4_0& b, float* y) {
 HOPRAG_INLINE void dequantize_block(const block_q4_1& b, float* y) {
     const float d = b.d.to_float(), m = b.m.to_float();
     for (int j = 0; j < 16; ++j) {
-        y[j] = mul_rounded(d, static_cast<float>(b.qs[j] & 0x0f)) + m;
-        y[j + 16] = mul_rounded(d, static_cast<float>(b.qs[j] >> 4)) + m;
+        y[j] = d * static_cast<float>(b.qs[j] & 0x0f) + m;
+        y[j + 16] = d * static_cast<float>(b.qs[j] >> 4) + m;
     }
 }
 
@@ -172,8 +155,8 @@ HOPRAG_INLINE void dequantize_block(const block_q4_k& b, float* y) {
         const float d1 = d * static_cast<float>(sc1), min1 = dmin * static_cast<float>(m1);
         const std::uint8_t* q = b.qs + 32 * c;
         for (int l = 0; l < 32; ++l) {
-            y[64 * c + l] = mul_rounded(d0, static_cast<float>(q[l] & 0x0f)) - min0;
-            y[64 * c + 32 + l] = mul_rounded(d1, static_cast<float>(q[l] >> 4)) - min1;
+            y[64 * c + l] = d0 * static_cast<float>(q[l] & 0x0f) - min0;
+            y[64 * c + 32 + l] = d1 * static_cast<float>(q[l] >> 4) - min1;
         }
     }
 }
