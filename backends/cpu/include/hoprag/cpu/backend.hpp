@@ -3,6 +3,11 @@
 #pragma once
 
 #include "hoprag/cpu/context.hpp"
+#include "hoprag/cpu/cross_entropy.hpp"
+#include "hoprag/cpu/elementwise.hpp"
+#include "hoprag/cpu/embedding.hpp"
+#include "hoprag/cpu/norms.hpp"
+#include "hoprag/cpu/topk.hpp"
 
 namespace hoprag::cpu {
 
