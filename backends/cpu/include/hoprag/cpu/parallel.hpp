@@ -1,13 +1,12 @@
-// The CPU backend's row loop: `parallel_rows(rows, f)` calls f(r) for every r in [0, rows) across
-// the OpenMP threads with a static schedule. f must not throw (an exception cannot leave an OpenMP
-// region), so entry points validate their arguments before the loop.
+// Row parallelism of the CPU backend: an OpenMP parallel for with a static schedule, so every row
+// is computed by exactly one thread and results do not depend on the thread count.
 #pragma once
 
 #include <cstdint>
 
 namespace hoprag::cpu {
 
-/// f(r) for r in [0, rows), in parallel (OpenMP, static schedule); nothing when rows <= 0.
+/// Call f(r) for every r in [0, rows), rows split statically over the OpenMP threads.
 template <class F>
 void parallel_rows(std::int64_t rows, F&& f) {
 #pragma omp parallel for schedule(static)

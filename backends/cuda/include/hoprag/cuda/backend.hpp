@@ -4,6 +4,11 @@
 #pragma once
 
 #include "hoprag/cuda/context.hpp"
+#include "hoprag/cuda/cross_entropy.hpp"
+#include "hoprag/cuda/elementwise.hpp"
+#include "hoprag/cuda/embedding.hpp"
+#include "hoprag/cuda/norms.hpp"
+#include "hoprag/cuda/topk.hpp"
 
 namespace hoprag::cuda {
 
