@@ -28,10 +28,10 @@ TEST_CASE("cuda add, scale, sum_rows match cpu", "[cuda][elementwise]") {
         dbuf<float> gx(g, x), gy(g, y), gout(g, n);
         cpu::add(c, out.data(), x.data(), y.data(), n);
         cuda::add(g, gout.data(), gx.data(), gy.data(), n);
-        require_close(gout.to_host(), out, 0, 0, "add");
+        REQUIRE(gout.to_host() == out);  // one IEEE add: bit-exact
         cpu::scale(c, out.data(), x.data(), 0.77f, n);
         cuda::scale(g, gout.data(), gx.data(), 0.77f, n);
-        require_close(gout.to_host(), out, 0, 0, "scale");
+        REQUIRE(gout.to_host() == out);  // one IEEE multiply: bit-exact
     }
     for (auto [rows, cols] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {5, 17}, {300, 1000}}) {
         const auto x = random_floats(rows * cols, 3);
@@ -83,7 +83,7 @@ TEST_CASE("cuda activations match cpu", "[cuda][elementwise]") {
             require_close(gout.to_host(), out, 1e-5, 1e-6, "gelu forward");
             cpu::gelu_backward(c, dx.data(), dout.data(), x.data(), n, kind);
             cuda::gelu_backward(g, gdx.data(), gdout.data(), gx.data(), n, kind);
-            require_close(gdx.to_host(), dx, 1e-5, 1e-6, "gelu backward");
+            require_close(gdx.to_host(), dx, 1e-4, 1e-6, "gelu backward");
         }
         cpu::silu_forward(c, out.data(), x.data(), n);
         cuda::silu_forward(g, gout.data(), gx.data(), n);

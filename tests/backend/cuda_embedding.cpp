@@ -24,7 +24,7 @@ TEST_CASE("cuda embedding matches cpu", "[cuda][embedding]") {
     cpu::context c;
     cuda::context g;
     for (auto [n, dim, vocab] : std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>>{
-             {1, 1, 1}, {17, 5, 3}, {512, 384, 1000}, {300, 576, 49152}}) {
+             {1, 1, 1}, {17, 5, 3}, {512, 384, 1000}, {300, 64, 49152}}) {
         INFO("n " << n << " dim " << dim << " vocab " << vocab);
         const auto table = random_floats(vocab * dim, 1), dout = random_floats(n * dim, 2), dt0 = random_floats(vocab * dim, 3);
         const auto u = random_floats(n, 4, 0, 1);
@@ -37,7 +37,7 @@ TEST_CASE("cuda embedding matches cpu", "[cuda][embedding]") {
         dbuf<std::int32_t> gids(g, ids);
         cuda::embedding_forward(g, gout.data(), gids.data(), gtable.data(), n, dim, vocab);
         cuda::embedding_backward(g, gdt.data(), gids.data(), gdout.data(), n, dim, vocab);
-        require_close(gout.to_host(), out, 0, 0, "out");
+        REQUIRE(gout.to_host() == out);  // a gather: bit-exact
         require_close(gdt.to_host(), dt, 1e-5, 1e-5, "dtable");
     }
 }
