@@ -92,6 +92,8 @@ TEST_CASE("layernorm forward matches float64", "[norms]") {
     std::vector<float> v(3);
     CHECK_THROWS_AS(cpu::layernorm_forward(ctx, v.data(), v.data(), v.data(), v.data(), nullptr, nullptr, 1, 0, 1e-5f),
                     shape_error);
+    CHECK_THROWS_WITH(cpu::layernorm_forward(ctx, v.data(), nullptr, v.data(), v.data(), nullptr, nullptr, 1, 3, 1e-5f),
+                      Catch::Contains("mean is null"));
 }
 
 TEST_CASE("layernorm backward matches finite differences and accumulates dw, db", "[norms]") {

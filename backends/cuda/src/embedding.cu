@@ -12,6 +12,7 @@ void embedding_forward(context& ctx, float* out, const std::int32_t* ids, const 
     kernels::require_nonnegative("embedding_forward", "n_ids", n_ids);
     kernels::require_nonnegative("embedding_forward", "dim", dim);
     kernels::require_nonnegative("embedding_forward", "vocab", vocab);
+    kernels::require_pointers("embedding_forward", n_ids * dim, {{"out", out}, {"ids", ids}, {"table", table}});
     if (dim == 0) return;
     detail::launch_elements(ctx, n_ids * dim, detail::embedding_forward_fn{out, ids, table, dim, vocab});
 }
@@ -21,6 +22,7 @@ void embedding_backward(context& ctx, float* dtable, const std::int32_t* ids, co
     kernels::require_nonnegative("embedding_backward", "n_ids", n_ids);
     kernels::require_nonnegative("embedding_backward", "dim", dim);
     kernels::require_nonnegative("embedding_backward", "vocab", vocab);
+    kernels::require_pointers("embedding_backward", n_ids * dim, {{"dtable", dtable}, {"ids", ids}, {"dout", dout}});
     if (dim == 0) return;
     detail::launch_elements(ctx, n_ids * dim, detail::embedding_backward_fn{dtable, ids, dout, dim, vocab});
 }

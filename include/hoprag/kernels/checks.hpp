@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "hoprag/core/error.hpp"
@@ -26,6 +27,17 @@ inline void require_positive(const char* op, const char* what, std::int64_t valu
 inline void require_pointer(const char* op, const char* what, const void* p, std::int64_t count) {
     if (count > 0 && p == nullptr)
         throw shape_error(std::string(op) + ": " + what + " is null but " + std::to_string(count) + " elements are needed");
+}
+
+/// A pointer argument and its name, for require_pointers.
+struct named_pointer {
+    const char* name;
+    const void* pointer;
+};
+
+/// Throws shape_error naming the first null pointer when `count` > 0 elements are to be touched.
+inline void require_pointers(const char* op, std::int64_t count, std::initializer_list<named_pointer> pointers) {
+    for (const auto& p : pointers) require_pointer(op, p.name, p.pointer, count);
 }
 
 }  // namespace hoprag::kernels

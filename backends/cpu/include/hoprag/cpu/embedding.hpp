@@ -30,6 +30,7 @@ inline void embedding_forward(context&, float* out, const std::int32_t* ids, con
     kernels::require_nonnegative("embedding_forward", "n_ids", n_ids);
     kernels::require_nonnegative("embedding_forward", "dim", dim);
     kernels::require_nonnegative("embedding_forward", "vocab", vocab);
+    kernels::require_pointers("embedding_forward", n_ids * dim, {{"out", out}, {"ids", ids}, {"table", table}});
     detail::check_ids("embedding_forward", ids, n_ids, vocab);
     if (dim == 0) return;
     parallel_rows(n_ids * dim, [&](std::int64_t e) { kernels::embedding_forward_element(out, ids, table, e, dim, vocab); });
@@ -42,6 +43,7 @@ inline void embedding_backward(context&, float* dtable, const std::int32_t* ids,
     kernels::require_nonnegative("embedding_backward", "n_ids", n_ids);
     kernels::require_nonnegative("embedding_backward", "dim", dim);
     kernels::require_nonnegative("embedding_backward", "vocab", vocab);
+    kernels::require_pointers("embedding_backward", n_ids * dim, {{"dtable", dtable}, {"ids", ids}, {"dout", dout}});
     detail::check_ids("embedding_backward", ids, n_ids, vocab);
     constexpr std::int64_t block = 64;
     parallel_rows((dim + block - 1) / block, [&](std::int64_t cb) {

@@ -19,6 +19,7 @@ inline void layernorm_forward(context&, float* out, float* mean, float* rstd, co
                               const float* b, std::int64_t rows, std::int64_t cols, float eps) {
     kernels::require_nonnegative("layernorm_forward", "rows", rows);
     kernels::require_positive("layernorm_forward", "cols", cols);
+    kernels::require_pointers("layernorm_forward", rows, {{"out", out}, {"mean", mean}, {"rstd", rstd}, {"x", x}});
     parallel_rows(rows, [&](std::int64_t r) {
         kernels::layernorm_forward_row(kernels::serial_lanes{}, out + r * cols, mean + r, rstd + r, x + r * cols, w, b,
                                        cols, eps);
@@ -31,6 +32,7 @@ inline void layernorm_backward(context& ctx, float* dx, float* dw, float* db, co
                                std::int64_t cols) {
     kernels::require_nonnegative("layernorm_backward", "rows", rows);
     kernels::require_positive("layernorm_backward", "cols", cols);
+    kernels::require_pointers("layernorm_backward", rows, {{"dx", dx}, {"dout", dout}, {"x", x}, {"mean", mean}, {"rstd", rstd}});
     parallel_rows(rows, [&](std::int64_t r) {
         kernels::layernorm_backward_row(kernels::serial_lanes{}, dx + r * cols, dout + r * cols, x + r * cols, w,
                                         mean[r], rstd[r], cols);
@@ -47,6 +49,7 @@ inline void rmsnorm_forward(context&, float* out, float* rstd, const float* x, c
                             std::int64_t cols, float eps) {
     kernels::require_nonnegative("rmsnorm_forward", "rows", rows);
     kernels::require_positive("rmsnorm_forward", "cols", cols);
+    kernels::require_pointers("rmsnorm_forward", rows, {{"out", out}, {"rstd", rstd}, {"x", x}});
     parallel_rows(rows, [&](std::int64_t r) {
         kernels::rmsnorm_forward_row(kernels::serial_lanes{}, out + r * cols, rstd + r, x + r * cols, w, cols, eps);
     });
@@ -57,6 +60,7 @@ inline void rmsnorm_backward(context&, float* dx, float* dw, const float* dout, 
                              const float* rstd, std::int64_t rows, std::int64_t cols) {
     kernels::require_nonnegative("rmsnorm_backward", "rows", rows);
     kernels::require_positive("rmsnorm_backward", "cols", cols);
+    kernels::require_pointers("rmsnorm_backward", rows, {{"dx", dx}, {"dout", dout}, {"x", x}, {"rstd", rstd}});
     parallel_rows(rows, [&](std::int64_t r) {
         kernels::rmsnorm_backward_row(kernels::serial_lanes{}, dx + r * cols, dout + r * cols, x + r * cols, w, rstd[r],
                                       cols);
