@@ -19,12 +19,9 @@ namespace hoprag::kernels {
 template <class Lanes>
 HOPRAG_INLINE void cross_entropy_forward_row(const Lanes& g, float* loss, float* lse, const float* x,
                                              std::int32_t target, std::int64_t vocab, std::int32_t ignore_index) {
-    float m = -INFINITY;
-    for (std::int64_t c = g.lane(); c < vocab; c += g.count()) m = ::fmaxf(m, x[c]);
-    m = g.max(m);
-    float s = 0.0f;
-    for (std::int64_t c = g.lane(); c < vocab; c += g.count()) s += ::expf(x[c] - m);
-    const float l = m + ::logf(g.sum(s));
+    const float m = g.max_over(vocab, [&](std::int64_t c) { return x[c]; });
+    const float s = g.sum_over(vocab, [&](std::int64_t c) { return ::expf(x[c] - m); });
+    const float l = m + ::logf(s);
     if (g.lane() == 0) {
         *lse = l;
         if (target == ignore_index) *loss = 0.0f;

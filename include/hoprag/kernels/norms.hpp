@@ -23,15 +23,12 @@ template <class Lanes>
 HOPRAG_INLINE void layernorm_forward_row(const Lanes& g, float* out, float* mean, float* rstd, const float* x,
                                          const float* w, const float* b, std::int64_t cols, float eps) {
     const float inv_n = 1.0f / static_cast<float>(cols);
-    float s = 0.0f;
-    for (std::int64_t c = g.lane(); c < cols; c += g.count()) s += x[c];
-    const float mu = g.sum(s) * inv_n;
-    float v = 0.0f;
-    for (std::int64_t c = g.lane(); c < cols; c += g.count()) {
+    const float mu = g.sum_over(cols, [&](std::int64_t c) { return x[c]; }) * inv_n;
+    const float var = g.sum_over(cols, [&](std::int64_t c) {
         const float d = x[c] - mu;
-        v += d * d;
-    }
-    const float r = 1.0f / ::sqrtf(g.sum(v) * inv_n + eps);
+        return d * d;
+    }) * inv_n;
+    const float r = 1.0f / ::sqrtf(var + eps);
     for (std::int64_t c = g.lane(); c < cols; c += g.count()) {
         const float y = (x[c] - mu) * r;
         out[c] = (w ? y * w[c] : y) + (b ? b[c] : 0.0f);
@@ -46,15 +43,11 @@ HOPRAG_INLINE void layernorm_forward_row(const Lanes& g, float* out, float* mean
 template <class Lanes>
 HOPRAG_INLINE void layernorm_backward_row(const Lanes& g, float* dx, const float* dout, const float* x, const float* w,
                                           float mean, float rstd, std::int64_t cols) {
-    float sg = 0.0f, sgx = 0.0f;
-    for (std::int64_t c = g.lane(); c < cols; c += g.count()) {
-        const float gc = w ? dout[c] * w[c] : dout[c];
-        sg += gc;
-        sgx += gc * (x[c] - mean) * rstd;
-    }
     const float inv_n = 1.0f / static_cast<float>(cols);
-    const float mg = g.sum(sg) * inv_n;
-    const float mgx = g.sum(sgx) * inv_n;
+    const float mg = g.sum_over(cols, [&](std::int64_t c) { return w ? dout[c] * w[c] : dout[c]; }) * inv_n;
+    const float mgx = g.sum_over(cols, [&](std::int64_t c) {
+        return (w ? dout[c] * w[c] : dout[c]) * ((x[c] - mean) * rstd);
+    }) * inv_n;
     for (std::int64_t c = g.lane(); c < cols; c += g.count()) {
         const float gc = w ? dout[c] * w[c] : dout[c];
         const float xhat = (x[c] - mean) * rstd;
@@ -69,9 +62,8 @@ HOPRAG_INLINE float layernorm_dw_term(float dout, float x, float mean, float rst
 template <class Lanes>
 HOPRAG_INLINE void rmsnorm_forward_row(const Lanes& g, float* out, float* rstd, const float* x, const float* w,
                                        std::int64_t cols, float eps) {
-    float s = 0.0f;
-    for (std::int64_t c = g.lane(); c < cols; c += g.count()) s += x[c] * x[c];
-    const float r = 1.0f / ::sqrtf(g.sum(s) / static_cast<float>(cols) + eps);
+    const float ms = g.sum_over(cols, [&](std::int64_t c) { return x[c] * x[c]; }) / static_cast<float>(cols);
+    const float r = 1.0f / ::sqrtf(ms + eps);
     for (std::int64_t c = g.lane(); c < cols; c += g.count()) out[c] = w ? x[c] * r * w[c] : x[c] * r;
     if (g.lane() == 0) *rstd = r;
 }
@@ -80,9 +72,8 @@ HOPRAG_INLINE void rmsnorm_forward_row(const Lanes& g, float* out, float* rstd, 
 template <class Lanes>
 HOPRAG_INLINE void rmsnorm_backward_row(const Lanes& g, float* dx, const float* dout, const float* x, const float* w,
                                         float rstd, std::int64_t cols) {
-    float sgx = 0.0f;
-    for (std::int64_t c = g.lane(); c < cols; c += g.count()) sgx += (w ? dout[c] * w[c] : dout[c]) * x[c];
-    const float k = g.sum(sgx) / static_cast<float>(cols) * rstd * rstd;
+    const float sgx = g.sum_over(cols, [&](std::int64_t c) { return (w ? dout[c] * w[c] : dout[c]) * x[c]; });
+    const float k = sgx / static_cast<float>(cols) * rstd * rstd;
     for (std::int64_t c = g.lane(); c < cols; c += g.count()) {
         const float gc = w ? dout[c] * w[c] : dout[c];
         dx[c] = rstd * (gc - x[c] * k);

@@ -1,11 +1,12 @@
 // Launch helpers of the CUDA backend (nvcc only): run a functor over elements (grid-stride loop,
 // one thread per element) or over rows (one warp per row, with `warp_lanes` as the row body's
-// Lanes: its sum/max are warp shuffles; see hoprag/kernels/lanes.hpp). Functors are plain structs
+// Lanes: its reductions are warp shuffles; see hoprag/kernels/lanes.hpp). Functors are plain structs
 // with a __device__ (or HOPRAG_HOST_DEVICE) call operator, so no extended-lambda flag is needed.
 // Every launch is on the context's stream and checked with HOPRAG_CUDA_CHECK_LAUNCH.
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "hoprag/cuda/check.cuh"
@@ -25,6 +26,20 @@ struct warp_lanes {
     __device__ float max(float v) const {
         for (int off = 16; off > 0; off >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, off));
         return v;
+    }
+    /// Sum of f(c) over c < n: each lane sums its strided share, then the warp reduces.
+    template <class F>
+    __device__ float sum_over(std::int64_t n, F&& f) const {
+        float s = 0.0f;
+        for (std::int64_t c = lane_; c < n; c += 32) s += f(c);
+        return sum(s);
+    }
+    /// Maximum of f(c) over c < n (-inf for n == 0).
+    template <class F>
+    __device__ float max_over(std::int64_t n, F&& f) const {
+        float m = -INFINITY;
+        for (std::int64_t c = lane_; c < n; c += 32) m = fmaxf(m, f(c));
+        return max(m);
     }
 };
 
