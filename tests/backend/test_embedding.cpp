@@ -3,6 +3,8 @@
 // out-of-range ids rejected with a shape_error naming the position and the id.
 #include <catch2/catch.hpp>
 
+#include <omp.h>
+
 #include <cstdint>
 #include <vector>
 
@@ -73,4 +75,26 @@ TEST_CASE("embedding rejects ids outside the table", "[embedding]") {
     CHECK_THROWS_AS(cpu::embedding_forward(ctx, out.data(), ids.data(), table.data(), 3, 2, 4), shape_error);
     CHECK_THROWS_AS(cpu::embedding_backward(ctx, dtable.data(), ids.data(), out.data(), 3, 2, 4), shape_error);
     for (float v : dtable) CHECK(v == 0.0f);  // nothing written before the error
+}
+
+TEST_CASE("embedding backward and sum_rows do not depend on the thread count", "[embedding]") {
+    cpu::context ctx;
+    const std::int64_t n = 257, dim = 300, vocab = 5;  // many repeats of few ids, several column blocks
+    const auto ids = random_ids(n, vocab, 8);
+    const auto dout = random_floats(n * dim, 9, -100, 100);
+    const int keep = omp_get_max_threads();
+    std::vector<std::vector<float>> tables, sums;
+    for (int threads : {1, 3, 4}) {
+        omp_set_num_threads(threads);
+        std::vector<float> dtable(vocab * dim, 0.5f), colsum(dim, 0.25f);
+        cpu::embedding_backward(ctx, dtable.data(), ids.data(), dout.data(), n, dim, vocab);
+        cpu::sum_rows(ctx, colsum.data(), dout.data(), n, dim);
+        tables.push_back(dtable);
+        sums.push_back(colsum);
+    }
+    omp_set_num_threads(keep);
+    CHECK(tables[0] == tables[1]);
+    CHECK(tables[0] == tables[2]);
+    CHECK(sums[0] == sums[1]);
+    CHECK(sums[0] == sums[2]);
 }
