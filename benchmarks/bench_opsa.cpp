@@ -34,7 +34,8 @@ void layernorm_hoprag(benchmark::State& state) {
     const auto x = random_vector(rows * cols, 1), w = random_vector(cols, 2), b = random_vector(cols, 3);
     std::vector<float> out(rows * cols), mean(rows), rstd(rows);
     for (auto _ : state) {
-        cpu::layernorm_forward(ctx, out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), rows, cols, eps);
+        cpu::layernorm_forward(ctx, out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), rows, cols,
+                               eps);
         benchmark::DoNotOptimize(out.data());
     }
     state.SetBytesProcessed(state.iterations() * rows * cols * 8);
@@ -57,8 +58,12 @@ void layernorm_onednn(benchmark::State& state) {
         mm(sd, eng, mean.data()), mv(sd, eng, var.data());
     layer_normalization_forward prim(pd);
     for (auto _ : state) {
-        prim.execute(s, {{DNNL_ARG_SRC, mx}, {DNNL_ARG_DST, mo}, {DNNL_ARG_SCALE, mw}, {DNNL_ARG_SHIFT, mb},
-                         {DNNL_ARG_MEAN, mm}, {DNNL_ARG_VARIANCE, mv}});
+        prim.execute(s, {{DNNL_ARG_SRC, mx},
+                         {DNNL_ARG_DST, mo},
+                         {DNNL_ARG_SCALE, mw},
+                         {DNNL_ARG_SHIFT, mb},
+                         {DNNL_ARG_MEAN, mm},
+                         {DNNL_ARG_VARIANCE, mv}});
         s.wait();
         benchmark::DoNotOptimize(out.data());
     }

@@ -24,7 +24,8 @@ TEST_CASE("cuda cross_entropy matches cpu", "[cuda][cross_entropy]") {
     cpu::context c;
     cuda::context g;
     const std::int32_t ignore = -100;
-    for (auto [rows, vocab] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {3, 17}, {64, 1000}, {5, 49152}}) {
+    for (auto [rows, vocab] :
+         std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {3, 17}, {64, 1000}, {5, 49152}}) {
         INFO("rows " << rows << " vocab " << vocab);
         const auto x = random_floats(rows * vocab, 1, -10, 10);
         const auto u = random_floats(rows, 2, 0, 1);

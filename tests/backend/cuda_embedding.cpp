@@ -26,7 +26,8 @@ TEST_CASE("cuda embedding matches cpu", "[cuda][embedding]") {
     for (auto [n, dim, vocab] : std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>>{
              {1, 1, 1}, {17, 5, 3}, {512, 384, 1000}, {300, 64, 49152}}) {
         INFO("n " << n << " dim " << dim << " vocab " << vocab);
-        const auto table = random_floats(vocab * dim, 1), dout = random_floats(n * dim, 2), dt0 = random_floats(vocab * dim, 3);
+        const auto table = random_floats(vocab * dim, 1), dout = random_floats(n * dim, 2),
+                   dt0 = random_floats(vocab * dim, 3);
         const auto u = random_floats(n, 4, 0, 1);
         std::vector<std::int32_t> ids(n);
         for (std::int64_t i = 0; i < n; ++i) ids[i] = std::int32_t(u[i] * vocab) % std::int32_t(vocab);

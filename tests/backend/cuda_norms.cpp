@@ -17,7 +17,8 @@ using test::require_close;
 namespace {
 template <class T>
 using dbuf = buffer<cuda::context, T>;
-const std::vector<std::pair<std::int64_t, std::int64_t>> shapes{{1, 1}, {1, 3}, {7, 17}, {33, 1000}, {300, 384}, {2, 4097}};
+const std::vector<std::pair<std::int64_t, std::int64_t>> shapes{{1, 1},     {1, 3},     {7, 17},
+                                                                {33, 1000}, {300, 384}, {2, 4097}};
 }  // namespace
 
 TEST_CASE("cuda layernorm matches cpu", "[cuda][norms]") {
@@ -34,10 +35,10 @@ TEST_CASE("cuda layernorm matches cpu", "[cuda][norms]") {
             const float* wp = affine ? w.data() : nullptr;
             const float* bp = affine ? b.data() : nullptr;
             cpu::layernorm_forward(c, out.data(), mean.data(), rstd.data(), x.data(), wp, bp, rows, cols, 1e-5f);
-            cpu::layernorm_backward(c, dx.data(), dw.data(), db.data(), dout.data(), x.data(), wp, mean.data(), rstd.data(),
-                                    rows, cols);
-            dbuf<float> gx(g, x), gdout(g, dout), gw(g, w), gb(g, b), gdw(g, dw0), gdb(g, db0), gout(g, n), gmean(g, rows),
-                gr(g, rows), gdx(g, n);
+            cpu::layernorm_backward(c, dx.data(), dw.data(), db.data(), dout.data(), x.data(), wp, mean.data(),
+                                    rstd.data(), rows, cols);
+            dbuf<float> gx(g, x), gdout(g, dout), gw(g, w), gb(g, b), gdw(g, dw0), gdb(g, db0), gout(g, n),
+                gmean(g, rows), gr(g, rows), gdx(g, n);
             const float* gwp = affine ? gw.data() : nullptr;
             const float* gbp = affine ? gb.data() : nullptr;
             cuda::layernorm_forward(g, gout.data(), gmean.data(), gr.data(), gx.data(), gwp, gbp, rows, cols, 1e-5f);

@@ -36,7 +36,8 @@ TEST_CASE("cuda topk matches cpu", "[cuda][topk]") {
         cuda::topk(g, gv.data(), gi.data(), gx.data(), rows, cols, k);
         REQUIRE(gi.to_host() == idx);
         const auto gvh = gv.to_host();
-        for (std::size_t j = 0; j < v.size(); ++j) REQUIRE((gvh[j] == v[j] || (std::isnan(gvh[j]) && std::isnan(v[j]))));
+        for (std::size_t j = 0; j < v.size(); ++j)
+            REQUIRE((gvh[j] == v[j] || (std::isnan(gvh[j]) && std::isnan(v[j]))));
     }
     dbuf<float> gx(g, 4);
     dbuf<std::int32_t> gi(g, 4);

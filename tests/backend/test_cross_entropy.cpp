@@ -37,7 +37,8 @@ void ce_ref(const std::vector<double>& x, const std::vector<std::int32_t>& t, st
 std::vector<std::int32_t> random_targets(std::int64_t rows, std::int64_t vocab, std::uint64_t seed) {
     const auto u = random_floats(rows, seed, 0, 1);
     std::vector<std::int32_t> t(rows);
-    for (std::int64_t r = 0; r < rows; ++r) t[r] = std::min<std::int32_t>(std::int32_t(u[r] * vocab), std::int32_t(vocab - 1));
+    for (std::int64_t r = 0; r < rows; ++r)
+        t[r] = std::min<std::int32_t>(std::int32_t(u[r] * vocab), std::int32_t(vocab - 1));
     return t;
 }
 
@@ -46,7 +47,8 @@ std::vector<std::int32_t> random_targets(std::int64_t rows, std::int64_t vocab, 
 TEST_CASE("cross_entropy forward matches float64", "[cross_entropy]") {
     cpu::context ctx;
     const std::int32_t ignore = -100;
-    for (auto [rows, vocab] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {1, 3}, {5, 17}, {4, 1000}, {2, 49152}}) {
+    for (auto [rows, vocab] :
+         std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {1, 3}, {5, 17}, {4, 1000}, {2, 49152}}) {
         INFO("rows " << rows << " vocab " << vocab);
         auto x = random_floats(rows * vocab, 1, -8, 8);
         auto t = random_targets(rows, vocab, 2);
@@ -92,7 +94,8 @@ TEST_CASE("cross_entropy rejects targets outside the vocabulary", "[cross_entrop
     const auto x = random_floats(2 * 5, 5);
     std::vector<float> loss(2), lse(2), dx(10);
     std::vector<std::int32_t> t{1, 5};
-    CHECK_THROWS_AS(cpu::cross_entropy_forward(ctx, loss.data(), lse.data(), x.data(), t.data(), 2, 5, -100), shape_error);
+    CHECK_THROWS_AS(cpu::cross_entropy_forward(ctx, loss.data(), lse.data(), x.data(), t.data(), 2, 5, -100),
+                    shape_error);
     CHECK_THROWS_WITH(cpu::cross_entropy_backward(ctx, dx.data(), x.data(), lse.data(), t.data(), 1.0f, 2, 5, -100),
                       Catch::Contains("target 5 of row 1"));
     t[1] = -100;

@@ -22,7 +22,9 @@ double gelu_ref(double x, gelu_kind kind) {
     const double pi = 3.14159265358979323846;
     return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / pi) * (x + 0.044715 * x * x * x)));
 }
-double silu_ref(double x) { return x / (1.0 + std::exp(-x)); }
+double silu_ref(double x) {
+    return x / (1.0 + std::exp(-x));
+}
 
 }  // namespace
 
@@ -84,7 +86,8 @@ TEST_CASE("cast converts between f32, bf16 and f16 with nearest-even rounding", 
 
 TEST_CASE("sum_rows accumulates column sums", "[elementwise]") {
     cpu::context ctx;
-    for (auto [rows, cols] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {1, 3}, {5, 17}, {33, 130}, {7, 1000}}) {
+    for (auto [rows, cols] :
+         std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {1, 3}, {5, 17}, {33, 130}, {7, 1000}}) {
         const auto x = random_floats(rows * cols, 4);
         auto out = random_floats(cols, 5);
         std::vector<double> want(cols);

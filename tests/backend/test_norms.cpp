@@ -22,8 +22,8 @@ namespace {
 using sizes = std::vector<std::pair<std::int64_t, std::int64_t>>;
 
 // out [rows, cols] of LayerNorm in float64; w or b empty = no affine part
-std::vector<double> layernorm_ref(const std::vector<double>& x, const std::vector<double>& w, const std::vector<double>& b,
-                                  std::int64_t rows, std::int64_t cols, double eps) {
+std::vector<double> layernorm_ref(const std::vector<double>& x, const std::vector<double>& w,
+                                  const std::vector<double>& b, std::int64_t rows, std::int64_t cols, double eps) {
     std::vector<double> out(x.size());
     for (std::int64_t r = 0; r < rows; ++r) {
         double mean = 0, var = 0;
@@ -72,7 +72,8 @@ TEST_CASE("layernorm forward matches float64", "[norms]") {
         INFO("rows " << rows << " cols " << cols);
         const auto x = random_floats(rows * cols, 1, -2, 3), w = random_floats(cols, 2), b = random_floats(cols, 3);
         std::vector<float> out(rows * cols), mean(rows), rstd(rows);
-        cpu::layernorm_forward(ctx, out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), rows, cols, eps);
+        cpu::layernorm_forward(ctx, out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), rows, cols,
+                               eps);
         require_close(out, layernorm_ref(to_double(x), to_double(w), to_double(b), rows, cols, eps), 1e-4, 1e-5, "out");
         std::vector<double> want_mean(rows), want_rstd(rows);
         for (std::int64_t r = 0; r < rows; ++r) {
@@ -106,22 +107,27 @@ TEST_CASE("layernorm backward matches finite differences and accumulates dw, db"
         std::vector<float> out(rows * cols), mean(rows), rstd(rows), dx(rows * cols);
         auto dw = random_floats(cols, 8), db = random_floats(cols, 9);
         const auto dw0 = dw, db0 = db;
-        cpu::layernorm_forward(ctx, out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), rows, cols, eps);
+        cpu::layernorm_forward(ctx, out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), rows, cols,
+                               eps);
         cpu::layernorm_backward(ctx, dx.data(), dw.data(), db.data(), dout.data(), x.data(), w.data(), mean.data(),
                                 rstd.data(), rows, cols);
         const auto xd = to_double(x), wd = to_double(w), bd = to_double(b);
-        const auto gx = numeric_gradient(xd, [&](const std::vector<double>& v) { return dot(dout, layernorm_ref(v, wd, bd, rows, cols, eps)); });
-        const auto gw = numeric_gradient(wd, [&](const std::vector<double>& v) { return dot(dout, layernorm_ref(xd, v, bd, rows, cols, eps)); });
-        const auto gb = numeric_gradient(bd, [&](const std::vector<double>& v) { return dot(dout, layernorm_ref(xd, wd, v, rows, cols, eps)); });
+        const auto gx = numeric_gradient(
+            xd, [&](const std::vector<double>& v) { return dot(dout, layernorm_ref(v, wd, bd, rows, cols, eps)); });
+        const auto gw = numeric_gradient(
+            wd, [&](const std::vector<double>& v) { return dot(dout, layernorm_ref(xd, v, bd, rows, cols, eps)); });
+        const auto gb = numeric_gradient(
+            bd, [&](const std::vector<double>& v) { return dot(dout, layernorm_ref(xd, wd, v, rows, cols, eps)); });
         // cols == 1 normalises every row to 0: dx is 0 up to the eps term
         require_close(dx, gx, 1e-3, 1e-4, "dx");
         require_close(dw, plus(dw0, gw), 1e-4, 1e-5, "dw (accumulated)");
         require_close(db, plus(db0, gb), 1e-4, 1e-5, "db (accumulated)");
         // without affine parameters (w = 1, b = 0, no parameter gradients)
         cpu::layernorm_forward(ctx, out.data(), mean.data(), rstd.data(), x.data(), nullptr, nullptr, rows, cols, eps);
-        cpu::layernorm_backward(ctx, dx.data(), nullptr, nullptr, dout.data(), x.data(), nullptr, mean.data(), rstd.data(),
-                                rows, cols);
-        const auto gx1 = numeric_gradient(xd, [&](const std::vector<double>& v) { return dot(dout, layernorm_ref(v, {}, {}, rows, cols, eps)); });
+        cpu::layernorm_backward(ctx, dx.data(), nullptr, nullptr, dout.data(), x.data(), nullptr, mean.data(),
+                                rstd.data(), rows, cols);
+        const auto gx1 = numeric_gradient(
+            xd, [&](const std::vector<double>& v) { return dot(dout, layernorm_ref(v, {}, {}, rows, cols, eps)); });
         require_close(dx, gx1, 1e-3, 1e-4, "dx without affine");
     }
 }
@@ -152,15 +158,18 @@ TEST_CASE("rmsnorm backward matches finite differences and accumulates dw", "[no
     const float eps = 1e-6f;
     for (auto [rows, cols] : sizes{{1, 1}, {1, 3}, {3, 17}, {2, 40}}) {
         INFO("rows " << rows << " cols " << cols);
-        const auto x = random_floats(rows * cols, 12, -2, 2), w = random_floats(cols, 13), dout = random_floats(rows * cols, 14);
+        const auto x = random_floats(rows * cols, 12, -2, 2), w = random_floats(cols, 13),
+                   dout = random_floats(rows * cols, 14);
         std::vector<float> out(rows * cols), rstd(rows), dx(rows * cols);
         auto dw = random_floats(cols, 15);
         const auto dw0 = dw;
         cpu::rmsnorm_forward(ctx, out.data(), rstd.data(), x.data(), w.data(), rows, cols, eps);
         cpu::rmsnorm_backward(ctx, dx.data(), dw.data(), dout.data(), x.data(), w.data(), rstd.data(), rows, cols);
         const auto xd = to_double(x), wd = to_double(w);
-        const auto gx = numeric_gradient(xd, [&](const std::vector<double>& v) { return dot(dout, rmsnorm_ref(v, wd, rows, cols, eps)); });
-        const auto gw = numeric_gradient(wd, [&](const std::vector<double>& v) { return dot(dout, rmsnorm_ref(xd, v, rows, cols, eps)); });
+        const auto gx = numeric_gradient(
+            xd, [&](const std::vector<double>& v) { return dot(dout, rmsnorm_ref(v, wd, rows, cols, eps)); });
+        const auto gw = numeric_gradient(
+            wd, [&](const std::vector<double>& v) { return dot(dout, rmsnorm_ref(xd, v, rows, cols, eps)); });
         require_close(dx, gx, 1e-3, 1e-4, "dx");
         require_close(dw, plus(dw0, gw), 1e-4, 1e-5, "dw (accumulated)");
     }

@@ -37,12 +37,14 @@ void topk_ref(const std::vector<float>& x, std::int64_t rows, std::int64_t cols,
     }
 }
 
-void check_same(const std::vector<float>& got_v, const std::vector<std::int32_t>& got_i, const std::vector<float>& want_v,
-                const std::vector<std::int32_t>& want_i) {
+void check_same(const std::vector<float>& got_v, const std::vector<std::int32_t>& got_i,
+                const std::vector<float>& want_v, const std::vector<std::int32_t>& want_i) {
     REQUIRE(got_i == want_i);
     for (std::size_t j = 0; j < got_v.size(); ++j) {
-        if (std::isnan(want_v[j])) REQUIRE(std::isnan(got_v[j]));
-        else REQUIRE(got_v[j] == want_v[j]);
+        if (std::isnan(want_v[j]))
+            REQUIRE(std::isnan(got_v[j]));
+        else
+            REQUIRE(got_v[j] == want_v[j]);
     }
 }
 

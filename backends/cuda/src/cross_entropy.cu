@@ -10,8 +10,10 @@ void cross_entropy_forward(context& ctx, float* loss, float* lse, const float* l
                            std::int64_t rows, std::int64_t vocab, std::int32_t ignore_index) {
     kernels::require_nonnegative("cross_entropy_forward", "rows", rows);
     kernels::require_positive("cross_entropy_forward", "vocab", vocab);
-    kernels::require_pointers("cross_entropy_forward", rows, {{"loss", loss}, {"lse", lse}, {"logits", logits}, {"targets", targets}});
-    detail::launch_warp_rows(ctx, rows, detail::cross_entropy_forward_fn{loss, lse, logits, targets, vocab, ignore_index});
+    kernels::require_pointers("cross_entropy_forward", rows,
+                              {{"loss", loss}, {"lse", lse}, {"logits", logits}, {"targets", targets}});
+    detail::launch_warp_rows(ctx, rows,
+                             detail::cross_entropy_forward_fn{loss, lse, logits, targets, vocab, ignore_index});
 }
 
 void cross_entropy_backward(context& ctx, float* dlogits, const float* logits, const float* lse,
@@ -19,9 +21,10 @@ void cross_entropy_backward(context& ctx, float* dlogits, const float* logits, c
                             std::int32_t ignore_index) {
     kernels::require_nonnegative("cross_entropy_backward", "rows", rows);
     kernels::require_positive("cross_entropy_backward", "vocab", vocab);
-    kernels::require_pointers("cross_entropy_backward", rows, {{"dlogits", dlogits}, {"logits", logits}, {"lse", lse}, {"targets", targets}});
-    detail::launch_warp_rows(ctx, rows, detail::cross_entropy_backward_fn{dlogits, logits, lse, targets, grad_scale, vocab,
-                                                                          ignore_index});
+    kernels::require_pointers("cross_entropy_backward", rows,
+                              {{"dlogits", dlogits}, {"logits", logits}, {"lse", lse}, {"targets", targets}});
+    detail::launch_warp_rows(
+        ctx, rows, detail::cross_entropy_backward_fn{dlogits, logits, lse, targets, grad_scale, vocab, ignore_index});
 }
 
 }  // namespace hoprag::cuda

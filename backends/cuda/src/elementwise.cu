@@ -16,10 +16,14 @@ template <class From>
 void cast_from(context& ctx, void* out, dtype to, const void* x, std::int64_t n) {
     const auto* in = static_cast<const From*>(x);
     switch (to) {
-        case dtype::f32: return detail::launch_elements(ctx, n, detail::cast_fn<float, From>{static_cast<float*>(out), in});
-        case dtype::bf16: return detail::launch_elements(ctx, n, detail::cast_fn<bf16, From>{static_cast<bf16*>(out), in});
-        case dtype::f16: return detail::launch_elements(ctx, n, detail::cast_fn<f16, From>{static_cast<f16*>(out), in});
-        default: break;
+        case dtype::f32:
+            return detail::launch_elements(ctx, n, detail::cast_fn<float, From>{static_cast<float*>(out), in});
+        case dtype::bf16:
+            return detail::launch_elements(ctx, n, detail::cast_fn<bf16, From>{static_cast<bf16*>(out), in});
+        case dtype::f16:
+            return detail::launch_elements(ctx, n, detail::cast_fn<f16, From>{static_cast<f16*>(out), in});
+        default:
+            break;
     }
     throw config_error("cast: target type must be f32, bf16 or f16, got " + std::string(dtype_name(to)));
 }
@@ -39,10 +43,14 @@ void scale(context& ctx, float* out, const float* x, float s, std::int64_t n) {
 void cast(context& ctx, void* out, dtype to, const void* x, dtype from, std::int64_t n) {
     kernels::require_nonnegative("cast", "n", n);
     switch (from) {
-        case dtype::f32: return cast_from<float>(ctx, out, to, x, n);
-        case dtype::bf16: return cast_from<bf16>(ctx, out, to, x, n);
-        case dtype::f16: return cast_from<f16>(ctx, out, to, x, n);
-        default: break;
+        case dtype::f32:
+            return cast_from<float>(ctx, out, to, x, n);
+        case dtype::bf16:
+            return cast_from<bf16>(ctx, out, to, x, n);
+        case dtype::f16:
+            return cast_from<f16>(ctx, out, to, x, n);
+        default:
+            break;
     }
     throw config_error("cast: source type must be f32, bf16 or f16, got " + std::string(dtype_name(from)));
 }

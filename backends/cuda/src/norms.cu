@@ -18,13 +18,16 @@ void layernorm_backward(context& ctx, float* dx, float* dw, float* db, const flo
                         const float* w, const float* mean, const float* rstd, std::int64_t rows, std::int64_t cols) {
     kernels::require_nonnegative("layernorm_backward", "rows", rows);
     kernels::require_positive("layernorm_backward", "cols", cols);
-    kernels::require_pointers("layernorm_backward", rows, {{"dx", dx}, {"dout", dout}, {"x", x}, {"mean", mean}, {"rstd", rstd}});
+    kernels::require_pointers("layernorm_backward", rows,
+                              {{"dx", dx}, {"dout", dout}, {"x", x}, {"mean", mean}, {"rstd", rstd}});
     detail::launch_warp_rows(ctx, rows, detail::layernorm_backward_fn{dx, dout, x, w, mean, rstd, cols});
     if (dw)
-        detail::launch_elements(ctx, cols, detail::accumulate_columns_fn<detail::layernorm_dw_term_fn>{
-                                               dw, rows, cols, {dout, x, mean, rstd, cols}});
+        detail::launch_elements(
+            ctx, cols,
+            detail::accumulate_columns_fn<detail::layernorm_dw_term_fn>{dw, rows, cols, {dout, x, mean, rstd, cols}});
     if (db)
-        detail::launch_elements(ctx, cols, detail::accumulate_columns_fn<detail::matrix_term>{db, rows, cols, {dout, cols}});
+        detail::launch_elements(ctx, cols,
+                                detail::accumulate_columns_fn<detail::matrix_term>{db, rows, cols, {dout, cols}});
 }
 
 void rmsnorm_forward(context& ctx, float* out, float* rstd, const float* x, const float* w, std::int64_t rows,
@@ -42,8 +45,9 @@ void rmsnorm_backward(context& ctx, float* dx, float* dw, const float* dout, con
     kernels::require_pointers("rmsnorm_backward", rows, {{"dx", dx}, {"dout", dout}, {"x", x}, {"rstd", rstd}});
     detail::launch_warp_rows(ctx, rows, detail::rmsnorm_backward_fn{dx, dout, x, w, rstd, cols});
     if (dw)
-        detail::launch_elements(ctx, cols, detail::accumulate_columns_fn<detail::rmsnorm_dw_term_fn>{
-                                               dw, rows, cols, {dout, x, rstd, cols}});
+        detail::launch_elements(
+            ctx, cols,
+            detail::accumulate_columns_fn<detail::rmsnorm_dw_term_fn>{dw, rows, cols, {dout, x, rstd, cols}});
 }
 
 }  // namespace hoprag::cuda

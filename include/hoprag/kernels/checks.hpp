@@ -13,20 +13,19 @@ namespace hoprag::kernels {
 
 /// Throws shape_error unless `value >= 0`.
 inline void require_nonnegative(const char* op, const char* what, std::int64_t value) {
-    if (value < 0)
-        throw shape_error(std::string(op) + ": " + what + " must be >= 0, got " + std::to_string(value));
+    if (value < 0) throw shape_error(std::string(op) + ": " + what + " must be >= 0, got " + std::to_string(value));
 }
 
 /// Throws shape_error unless `value >= 1`.
 inline void require_positive(const char* op, const char* what, std::int64_t value) {
-    if (value < 1)
-        throw shape_error(std::string(op) + ": " + what + " must be >= 1, got " + std::to_string(value));
+    if (value < 1) throw shape_error(std::string(op) + ": " + what + " must be >= 1, got " + std::to_string(value));
 }
 
 /// Throws shape_error when `p` is null although `count` elements are to be read or written.
 inline void require_pointer(const char* op, const char* what, const void* p, std::int64_t count) {
     if (count > 0 && p == nullptr)
-        throw shape_error(std::string(op) + ": " + what + " is null but " + std::to_string(count) + " elements are needed");
+        throw shape_error(std::string(op) + ": " + what + " is null but " + std::to_string(count) +
+                          " elements are needed");
 }
 
 /// A pointer argument and its name, for require_pointers.

@@ -24,9 +24,12 @@ HOPRAG_INLINE void cross_entropy_forward_row(const Lanes& g, float* loss, float*
     const float l = m + ::logf(s);
     if (g.lane() == 0) {
         *lse = l;
-        if (target == ignore_index) *loss = 0.0f;
-        else if (target < 0 || target >= vocab) *loss = NAN;
-        else *loss = l - x[target];
+        if (target == ignore_index)
+            *loss = 0.0f;
+        else if (target < 0 || target >= vocab)
+            *loss = NAN;
+        else
+            *loss = l - x[target];
     }
 }
 

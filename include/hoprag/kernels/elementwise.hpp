@@ -21,8 +21,12 @@ inline constexpr float inv_sqrt_2pi = 0.3989422804014327f;
 /// The cubic coefficient of the tanh approximation of GELU (Hendrycks & Gimpel).
 inline constexpr float gelu_tanh_coeff = 0.044715f;
 
-HOPRAG_INLINE float add(float x, float y) { return x + y; }
-HOPRAG_INLINE float scale(float x, float s) { return x * s; }
+HOPRAG_INLINE float add(float x, float y) {
+    return x + y;
+}
+HOPRAG_INLINE float scale(float x, float s) {
+    return x * s;
+}
 
 /// Element `i` of a cast from storage type From to storage type To (round to nearest even).
 template <class To, class From>
@@ -31,7 +35,9 @@ HOPRAG_INLINE void cast_element(To* out, const From* x, std::int64_t i) {
 }
 
 /// Logistic sigmoid 1 / (1 + e^-x); saturates to exactly 0 or 1 without overflow traps.
-HOPRAG_INLINE float sigmoid(float x) { return 1.0f / (1.0f + ::expf(-x)); }
+HOPRAG_INLINE float sigmoid(float x) {
+    return 1.0f / (1.0f + ::expf(-x));
+}
 
 /// GELU(x) = x * Phi(x): `erf` is exact, `tanh` is 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 HOPRAG_INLINE float gelu(float x, gelu_kind kind) {
@@ -54,14 +60,18 @@ HOPRAG_INLINE float gelu_grad(float x, gelu_kind kind) {
 }
 
 /// SiLU(x) = x * sigmoid(x) and its derivative sigmoid(x) (1 + x (1 - sigmoid(x))).
-HOPRAG_INLINE float silu(float x) { return x * sigmoid(x); }
+HOPRAG_INLINE float silu(float x) {
+    return x * sigmoid(x);
+}
 HOPRAG_INLINE float silu_grad(float x) {
     const float s = sigmoid(x);
     return s * (1.0f + x * (1.0f - s));
 }
 
 /// SwiGLU: out = silu(gate) * up.
-HOPRAG_INLINE float swiglu(float gate, float up) { return silu(gate) * up; }
+HOPRAG_INLINE float swiglu(float gate, float up) {
+    return silu(gate) * up;
+}
 /// Gradients of SwiGLU given dout: dgate = dout * up * silu'(gate), dup = dout * silu(gate).
 HOPRAG_INLINE void swiglu_grad(float dout, float gate, float up, float& dgate, float& dup) {
     dgate = dout * up * silu_grad(gate);

@@ -20,6 +20,8 @@ HOPRAG_INLINE void embedding_forward_element(float* out, const std::int32_t* ids
 }
 
 /// True when `id` names a row of a table with `vocab` rows.
-HOPRAG_INLINE bool embedding_id_valid(std::int32_t id, std::int64_t vocab) { return id >= 0 && id < vocab; }
+HOPRAG_INLINE bool embedding_id_valid(std::int32_t id, std::int64_t vocab) {
+    return id >= 0 && id < vocab;
+}
 
 }  // namespace hoprag::kernels

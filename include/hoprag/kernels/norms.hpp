@@ -56,7 +56,9 @@ HOPRAG_INLINE void layernorm_backward_row(const Lanes& g, float* dx, const float
 }
 
 /// The term of dw[c] contributed by one element: dout * xhat.
-HOPRAG_INLINE float layernorm_dw_term(float dout, float x, float mean, float rstd) { return dout * (x - mean) * rstd; }
+HOPRAG_INLINE float layernorm_dw_term(float dout, float x, float mean, float rstd) {
+    return dout * (x - mean) * rstd;
+}
 
 /// RMSNorm of one row x[cols] into out[cols] (out may alias x); lane 0 stores *rstd.
 template <class Lanes>
@@ -81,6 +83,8 @@ HOPRAG_INLINE void rmsnorm_backward_row(const Lanes& g, float* dx, const float* 
 }
 
 /// The term of dw[c] contributed by one element: dout * x * rstd.
-HOPRAG_INLINE float rmsnorm_dw_term(float dout, float x, float rstd) { return dout * x * rstd; }
+HOPRAG_INLINE float rmsnorm_dw_term(float dout, float x, float rstd) {
+    return dout * x * rstd;
+}
 
 }  // namespace hoprag::kernels

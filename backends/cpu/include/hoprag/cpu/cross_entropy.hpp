@@ -34,7 +34,8 @@ inline void cross_entropy_forward(context&, float* loss, float* lse, const float
                                   std::int64_t rows, std::int64_t vocab, std::int32_t ignore_index) {
     kernels::require_nonnegative("cross_entropy_forward", "rows", rows);
     kernels::require_positive("cross_entropy_forward", "vocab", vocab);
-    kernels::require_pointers("cross_entropy_forward", rows, {{"loss", loss}, {"lse", lse}, {"logits", logits}, {"targets", targets}});
+    kernels::require_pointers("cross_entropy_forward", rows,
+                              {{"loss", loss}, {"lse", lse}, {"logits", logits}, {"targets", targets}});
     detail::check_targets("cross_entropy_forward", targets, rows, vocab, ignore_index);
     parallel_rows(rows, [&](std::int64_t r) {
         kernels::cross_entropy_forward_row(kernels::serial_lanes{}, loss + r, lse + r, logits + r * vocab, targets[r],
@@ -48,7 +49,8 @@ inline void cross_entropy_backward(context&, float* dlogits, const float* logits
                                    std::int32_t ignore_index) {
     kernels::require_nonnegative("cross_entropy_backward", "rows", rows);
     kernels::require_positive("cross_entropy_backward", "vocab", vocab);
-    kernels::require_pointers("cross_entropy_backward", rows, {{"dlogits", dlogits}, {"logits", logits}, {"lse", lse}, {"targets", targets}});
+    kernels::require_pointers("cross_entropy_backward", rows,
+                              {{"dlogits", dlogits}, {"logits", logits}, {"lse", lse}, {"targets", targets}});
     detail::check_targets("cross_entropy_backward", targets, rows, vocab, ignore_index);
     parallel_rows(rows, [&](std::int64_t r) {
         kernels::cross_entropy_backward_row(kernels::serial_lanes{}, dlogits + r * vocab, logits + r * vocab, lse[r],

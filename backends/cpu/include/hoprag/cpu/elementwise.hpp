@@ -42,10 +42,14 @@ void cast_typed(void* out, const void* x, std::int64_t n) {
 template <class From>
 void cast_from(void* out, dtype to, const void* x, std::int64_t n) {
     switch (to) {
-        case dtype::f32: return cast_typed<float, From>(out, x, n);
-        case dtype::bf16: return cast_typed<bf16, From>(out, x, n);
-        case dtype::f16: return cast_typed<f16, From>(out, x, n);
-        default: break;
+        case dtype::f32:
+            return cast_typed<float, From>(out, x, n);
+        case dtype::bf16:
+            return cast_typed<bf16, From>(out, x, n);
+        case dtype::f16:
+            return cast_typed<f16, From>(out, x, n);
+        default:
+            break;
     }
     throw config_error("cast: target type must be f32, bf16 or f16, got " + std::string(dtype_name(to)));
 }
@@ -69,10 +73,14 @@ inline void scale(context&, float* out, const float* x, float s, std::int64_t n)
 inline void cast(context&, void* out, dtype to, const void* x, dtype from, std::int64_t n) {
     kernels::require_nonnegative("cast", "n", n);
     switch (from) {
-        case dtype::f32: return detail::cast_from<float>(out, to, x, n);
-        case dtype::bf16: return detail::cast_from<bf16>(out, to, x, n);
-        case dtype::f16: return detail::cast_from<f16>(out, to, x, n);
-        default: break;
+        case dtype::f32:
+            return detail::cast_from<float>(out, to, x, n);
+        case dtype::bf16:
+            return detail::cast_from<bf16>(out, to, x, n);
+        case dtype::f16:
+            return detail::cast_from<f16>(out, to, x, n);
+        default:
+            break;
     }
     throw config_error("cast: source type must be f32, bf16 or f16, got " + std::string(dtype_name(from)));
 }

@@ -33,7 +33,8 @@ inline void embedding_forward(context&, float* out, const std::int32_t* ids, con
     kernels::require_pointers("embedding_forward", n_ids * dim, {{"out", out}, {"ids", ids}, {"table", table}});
     detail::check_ids("embedding_forward", ids, n_ids, vocab);
     if (dim == 0) return;
-    parallel_rows(n_ids * dim, [&](std::int64_t e) { kernels::embedding_forward_element(out, ids, table, e, dim, vocab); });
+    parallel_rows(n_ids * dim,
+                  [&](std::int64_t e) { kernels::embedding_forward_element(out, ids, table, e, dim, vocab); });
 }
 
 /// dtable[ids[i], :] += dout[i, :] for dtable [vocab, dim] (accumulates; deterministic); throws

@@ -32,7 +32,8 @@ inline void layernorm_backward(context& ctx, float* dx, float* dw, float* db, co
                                std::int64_t cols) {
     kernels::require_nonnegative("layernorm_backward", "rows", rows);
     kernels::require_positive("layernorm_backward", "cols", cols);
-    kernels::require_pointers("layernorm_backward", rows, {{"dx", dx}, {"dout", dout}, {"x", x}, {"mean", mean}, {"rstd", rstd}});
+    kernels::require_pointers("layernorm_backward", rows,
+                              {{"dx", dx}, {"dout", dout}, {"x", x}, {"mean", mean}, {"rstd", rstd}});
     parallel_rows(rows, [&](std::int64_t r) {
         kernels::layernorm_backward_row(kernels::serial_lanes{}, dx + r * cols, dout + r * cols, x + r * cols, w,
                                         mean[r], rstd[r], cols);

@@ -17,7 +17,8 @@ inline void topk(context&, float* values, std::int32_t* indices, const float* x,
                  std::int64_t k) {
     kernels::check_topk(rows, cols, k);
     kernels::require_pointers("topk", rows * k, {{"values", values}, {"indices", indices}, {"x", x}});
-    parallel_rows(rows, [&](std::int64_t r) { kernels::topk_row(values + r * k, indices + r * k, x + r * cols, cols, k); });
+    parallel_rows(rows,
+                  [&](std::int64_t r) { kernels::topk_row(values + r * k, indices + r * k, x + r * cols, cols, k); });
 }
 
 }  // namespace hoprag::cpu

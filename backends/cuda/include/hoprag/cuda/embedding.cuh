@@ -14,7 +14,9 @@ struct embedding_forward_fn {
     const std::int32_t* ids;
     const float* table;
     std::int64_t dim, vocab;
-    __device__ void operator()(std::int64_t e) const { kernels::embedding_forward_element(out, ids, table, e, dim, vocab); }
+    __device__ void operator()(std::int64_t e) const {
+        kernels::embedding_forward_element(out, ids, table, e, dim, vocab);
+    }
 };
 
 struct embedding_backward_fn {
@@ -25,7 +27,8 @@ struct embedding_backward_fn {
     __device__ void operator()(std::int64_t e) const {
         const std::int64_t i = e / dim, d = e - i * dim;
         const std::int32_t id = ids[i];
-        if (kernels::embedding_id_valid(id, vocab)) atomicAdd(dtable + static_cast<std::int64_t>(id) * dim + d, dout[e]);
+        if (kernels::embedding_id_valid(id, vocab))
+            atomicAdd(dtable + static_cast<std::int64_t>(id) * dim + d, dout[e]);
     }
 };
 

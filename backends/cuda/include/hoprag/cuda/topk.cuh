@@ -13,7 +13,9 @@ struct topk_fn {
     std::int32_t* indices;
     const float* x;
     std::int64_t cols, k;
-    __device__ void operator()(std::int64_t r) const { kernels::topk_row(values + r * k, indices + r * k, x + r * cols, cols, k); }
+    __device__ void operator()(std::int64_t r) const {
+        kernels::topk_row(values + r * k, indices + r * k, x + r * cols, cols, k);
+    }
 };
 
 }  // namespace hoprag::cuda::detail
