@@ -5,8 +5,13 @@
 
 #include "hoprag/cuda/attention.hpp"
 #include "hoprag/cuda/context.hpp"
+#include "hoprag/cuda/cross_entropy.hpp"
+#include "hoprag/cuda/elementwise.hpp"
+#include "hoprag/cuda/embedding.hpp"
+#include "hoprag/cuda/norms.hpp"
 #include "hoprag/cuda/rope.hpp"
 #include "hoprag/cuda/softmax.hpp"
+#include "hoprag/cuda/topk.hpp"
 
 namespace hoprag::cuda {
 
