@@ -40,6 +40,11 @@ void scale(context& ctx, float* out, const float* x, float s, std::int64_t n) {
     detail::launch_elements(ctx, n, detail::scale_fn{out, x, s});
 }
 
+void zero_fill(context& ctx, float* x, std::int64_t n) {
+    if (n <= 0) return;
+    HOPRAG_CUDA_CHECK(cudaMemsetAsync(x, 0, static_cast<std::size_t>(n) * sizeof(float), HOPRAG_STREAM(ctx)));
+}
+
 void cast(context& ctx, void* out, dtype to, const void* x, dtype from, std::int64_t n) {
     kernels::require_nonnegative("cast", "n", n);
     switch (from) {

@@ -2,6 +2,7 @@
 // argument-dependent lookup, every op in namespace hoprag::cpu. Include this header to get them all.
 #pragma once
 
+#include "hoprag/cpu/adamw.hpp"
 #include "hoprag/cpu/attention.hpp"
 #include "hoprag/cpu/context.hpp"
 #include "hoprag/cpu/cross_entropy.hpp"

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "hoprag/backend/ops.hpp"
@@ -66,6 +67,11 @@ inline void add(context&, float* out, const float* x, const float* y, std::int64
 inline void scale(context&, float* out, const float* x, float s, std::int64_t n) {
     kernels::require_nonnegative("scale", "n", n);
     parallel_rows(n, [&](std::int64_t i) { out[i] = kernels::scale(x[i], s); });
+}
+
+/// x[i] = 0 for i < n (gradient buffers before an accumulation window).
+inline void zero_fill(context&, float* x, std::int64_t n) {
+    if (n > 0) std::memset(x, 0, static_cast<std::size_t>(n) * sizeof(float));
 }
 
 /// n elements of type `from` at x converted to type `to` at out (f32, bf16, f16; nearest even).

@@ -3,6 +3,7 @@
 // code (range-v3 pipelines, components) includes this and calls into the .cu translation units.
 #pragma once
 
+#include "hoprag/cuda/adamw.hpp"
 #include "hoprag/cuda/attention.hpp"
 #include "hoprag/cuda/context.hpp"
 #include "hoprag/cuda/cross_entropy.hpp"

@@ -17,6 +17,8 @@ namespace hoprag::cuda {
 void add(context& ctx, float* out, const float* x, const float* y, std::int64_t n);
 /// out[i] = s * x[i] for i < n.
 void scale(context& ctx, float* out, const float* x, float s, std::int64_t n);
+/// x[i] = 0 for i < n.
+void zero_fill(context& ctx, float* x, std::int64_t n);
 /// n elements of type `from` at x converted to `to` at out (f32, bf16, f16; nearest even);
 /// throws config_error for other types.
 void cast(context& ctx, void* out, dtype to, const void* x, dtype from, std::int64_t n);
