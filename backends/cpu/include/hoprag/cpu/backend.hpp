@@ -3,6 +3,7 @@
 #pragma once
 
 #include "hoprag/cpu/context.hpp"
+#include "hoprag/cpu/gemm.hpp"
 
 namespace hoprag::cpu {
 
