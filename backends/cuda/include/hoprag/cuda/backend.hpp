@@ -4,6 +4,7 @@
 #pragma once
 
 #include "hoprag/cuda/context.hpp"
+#include "hoprag/cuda/gemm.hpp"
 
 namespace hoprag::cuda {
 
