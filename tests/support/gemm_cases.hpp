@@ -144,7 +144,7 @@ inline std::vector<gemm_case> gemm_cases() {
                 add(7, 13, 40, t & 1, t & 2, 2, 3, ab, c, 0.5f, 0.5f, true);
             }
     add(300, 20, 30, true, false, 2, 1, dtype::bf16, dtype::bf16, 1.0f, 0.5f, true);      // large M: bf16 via f32
-    add(300, 20, 30, false, true, 1, 0, dtype::bf16, dtype::f32, 1.0f, 0.0f, false);
+    add(300, 20, 30, false, true, 2, 2, dtype::bf16, dtype::f32, 1.5f, 0.5f, true);
     add(1, 1, 1, false, false, 4, 1, dtype::bf16, dtype::bf16, 1.0f, 1.0f, true);
     add(5, 6, 0, false, false, 2, 1, dtype::f32, dtype::f32, 1.0f, 0.5f, true);              // k = 0: beta * C + bias
     add(5, 6, 0, true, true, 1, 0, dtype::f32, dtype::bf16, 1.0f, 0.0f, false);

@@ -53,12 +53,15 @@ struct gemm_plan {
     dnnl::memory::desc a_md, b_md, c_md, bias_md;
 };
 
+/// Primitives kept per context before the cache is emptied (each holds JIT code, ~100 KiB).
+inline constexpr std::size_t max_cached_plans = 512;
+
 /// The per-context GEMM state: oneDNN engine and stream, primitive cache, conversion scratch.
 struct gemm_state {
     dnnl::engine engine{dnnl::engine::kind::cpu, 0};
     dnnl::stream stream{engine};
     std::unordered_map<gemm_key, gemm_plan, gemm_key_hash> plans;
-    std::vector<float> scratch_a, scratch_b, scratch_c, scratch_bias;
+    std::vector<float> scratch_a, scratch_b, scratch_bias;
 };
 
 inline dnnl::memory::data_type dnnl_type(dtype t) {
@@ -183,7 +186,10 @@ inline void gemm(context& ctx, const gemm_desc& desc, const void* a, const void*
                                d.stride_a, d.stride_b, d.stride_c, d.trans_a, d.trans_b, d.bias != nullptr,
                                d.ab_type,  d.c_type,   d.alpha,    d.beta};
     auto it = st.plans.find(key);
-    if (it == st.plans.end()) it = st.plans.emplace(key, detail::make_plan(st, d)).first;
+    if (it == st.plans.end()) {
+        if (st.plans.size() >= detail::max_cached_plans) st.plans.clear();  // many shapes: start over
+        it = st.plans.emplace(key, detail::make_plan(st, d)).first;
+    }
     const detail::gemm_plan& p = it->second;
 
     if (p.convert) {
@@ -196,15 +202,20 @@ inline void gemm(context& ctx, const gemm_desc& desc, const void* a, const void*
         const std::int64_t rb = d.trans_b ? d.n : d.k, cb = d.trans_b ? d.k : d.n;
         st.scratch_a.resize(std::size_t(d.batch * d.m * d.k));
         st.scratch_b.resize(std::size_t(d.batch * d.k * d.n));
-        st.scratch_c.resize(std::size_t(d.batch * d.m * d.n));
         detail::convert_matrices(d, ra, ca, d.lda, d.stride_a, d.ab_type, const_cast<void*>(a), st.scratch_a.data(), true);
         detail::convert_matrices(d, rb, cb, d.ldb, d.stride_b, d.ab_type, const_cast<void*>(b), st.scratch_b.data(), true);
-        if (d.beta != 0.0f) detail::convert_matrices(d, d.m, d.n, d.ldc, d.stride_c, d.c_type, c, st.scratch_c.data(), true);
         // the scratch vectors are not touched by the nested call: f32 x f32 -> f32 never converts
-        std::vector<float> sc = std::move(st.scratch_c);
-        gemm(ctx, f, st.scratch_a.data(), st.scratch_b.data(), sc.data());
-        detail::convert_matrices(d, d.m, d.n, d.ldc, d.stride_c, d.c_type, c, sc.data(), false);
-        st.scratch_c = std::move(sc);
+        std::vector<float> sa = std::move(st.scratch_a), sb = std::move(st.scratch_b);
+        if (d.c_type == dtype::f32) {  // write C in place
+            f.ldc = d.ldc, f.stride_c = d.stride_c;
+            gemm(ctx, f, sa.data(), sb.data(), c);
+        } else {
+            std::vector<float> sc(std::size_t(d.batch * d.m * d.n));
+            if (d.beta != 0.0f) detail::convert_matrices(d, d.m, d.n, d.ldc, d.stride_c, d.c_type, c, sc.data(), true);
+            gemm(ctx, f, sa.data(), sb.data(), sc.data());
+            detail::convert_matrices(d, d.m, d.n, d.ldc, d.stride_c, d.c_type, c, sc.data(), false);
+        }
+        st.scratch_a = std::move(sa), st.scratch_b = std::move(sb);
         return;
     }
 
