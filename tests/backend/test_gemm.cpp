@@ -85,3 +85,47 @@ TEST_CASE("cpu gemm refuses bad descriptors", "[gemm]") {
     cpu::gemm(ctx, d, a.data(), b.data(), c.data());
     CHECK(c[0] == 3.0f);
 }
+
+TEST_CASE("cpu gemm: large f32 products (dnnl_sgemm path) checked on sampled elements", "[gemm]") {
+    cpu::context ctx;
+    // per item m * n * k >= 2^30: the large-product path; float64 reference on 1500 sampled elements
+    for (int variant = 0; variant < 2; ++variant) {
+        gemm_desc d;
+        d.m = 1100, d.n = 1000, d.k = 1000, d.batch = 2;
+        d.trans_a = variant == 1, d.trans_b = variant == 0;
+        d.lda = (d.trans_a ? d.m : d.k) + 3, d.ldb = (d.trans_b ? d.k : d.n) + 1, d.ldc = d.n + 2;
+        d.stride_a = d.lda * (d.trans_a ? d.k : d.m) + 5, d.stride_b = d.ldb * (d.trans_b ? d.n : d.k), d.stride_c = d.ldc * d.m + 7;
+        d.alpha = variant == 0 ? 0.5f : 1.0f, d.beta = variant == 0 ? 0.25f : 0.0f;
+        const auto a = test::random_floats(std::size_t(d.stride_a * d.batch), 11 + variant, -1, 1, 1);
+        const auto b = test::random_floats(std::size_t(d.stride_b * d.batch), 11 + variant, -1, 1, 2);
+        const auto bias = test::random_floats(std::size_t(d.n), 11 + variant, -1, 1, 3);
+        auto c0 = test::random_floats(std::size_t(d.stride_c * d.batch), 11 + variant, -1, 1, 4);
+        if (d.beta == 0.0f)
+            for (std::int64_t i = 0; i < d.batch; ++i) c0[std::size_t(i * d.stride_c)] = std::numeric_limits<float>::quiet_NaN();
+        d.bias = variant == 0 ? bias.data() : nullptr;
+        auto c = c0;
+        cpu::gemm(ctx, d, a.data(), b.data(), c.data());
+        const philox_stream pick{99, std::uint64_t(variant)};
+        std::vector<float> got;
+        std::vector<double> want;
+        for (std::uint64_t s = 0; s < 1500; ++s) {
+            const auto bt = std::int64_t(pick.uniform(3 * s) * float(d.batch)) % d.batch;
+            const auto i = std::int64_t(pick.uniform(3 * s + 1) * float(d.m)) % d.m;
+            auto j = std::int64_t(pick.uniform(3 * s + 2) * float(d.n + 2)) % (d.n + 2);  // j >= n: padding
+            const std::size_t at = std::size_t(bt * d.stride_c + i * d.ldc + j);
+            double w = c0[at];
+            if (j < d.n) {
+                double acc = 0;
+                for (std::int64_t p = 0; p < d.k; ++p)
+                    acc += double(a[std::size_t(bt * d.stride_a + (d.trans_a ? p * d.lda + i : i * d.lda + p))]) *
+                           double(b[std::size_t(bt * d.stride_b + (d.trans_b ? j * d.ldb + p : p * d.ldb + j))]);
+                w = d.alpha * acc + (d.beta != 0 ? d.beta * double(c0[at]) : 0.0) + (d.bias ? double(bias[std::size_t(j)]) : 0.0);
+            }
+            got.push_back(c[at]);
+            want.push_back(w);
+        }
+        // the first element of each C (NaN before a beta = 0 call) must be overwritten
+        for (std::int64_t i = 0; i < d.batch; ++i) CHECK(std::isfinite(c[std::size_t(i * d.stride_c)]));
+        test::require_close(got, want, 1e-5, test::gemm_atol(dtype::f32, d.k), "variant " + std::to_string(variant));
+    }
+}

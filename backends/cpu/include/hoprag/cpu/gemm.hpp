@@ -1,6 +1,7 @@
 // The CPU GEMM: C[b] = alpha * op(A[b]) * op(B[b]) + beta * C[b] (+ bias) for every `gemm_desc`
 // (row-major, transposes, leading dimensions, strided batches, f32/bf16/f16 inputs with f32
-// accumulation, f32/bf16/f16 outputs). It runs on oneDNN's matmul primitive, which picks its kernel
+// accumulation, f32/bf16/f16 outputs). It runs on oneDNN (matmul primitive; dnnl_sgemm for large
+// f32 products, where 2.6's matmul has slow sizes), which picks its kernel
 // from the CPU's features at run time (AVX-512, AVX512-BF16, AVX2, ...) and stays correct on older
 // CPUs. Primitives are created once per distinct descriptor and cached in the cpu::context; type
 // combinations oneDNN cannot run natively (e.g. f16 on CPUs without it) are converted to f32 in
@@ -166,6 +167,25 @@ inline void gemm_empty_k(const gemm_desc& d, void* c) {
             }
 }
 
+/// Products with m * n * k at or above this (per batch item) run f32 on dnnl_sgemm: oneDNN 2.6's
+/// f32 matmul drops to ~30% of it at sizes like 1536, 2560 or 3072 (4K-aliasing rows), while
+/// dnnl_sgemm stays within ~10% of matmul's best at smaller sizes (measured on 2 AVX-512 cores).
+inline constexpr double sgemm_min_work = double(1 << 30);
+
+/// Large f32 GEMM: dnnl_sgemm per batch item, then the bias (bias goes after alpha and beta).
+inline void gemm_sgemm(const gemm_desc& d, const float* a, const float* b, float* c) {
+    for (std::int64_t i = 0; i < d.batch; ++i) {
+        float* ci = c + i * d.stride_c;
+        const dnnl_status_t s = dnnl_sgemm(d.trans_a ? 'T' : 'N', d.trans_b ? 'T' : 'N', d.m, d.n, d.k, d.alpha, a + i * d.stride_a,
+                                           d.lda, b + i * d.stride_b, d.ldb, d.beta, ci, d.ldc);
+        if (s != dnnl_success) throw config_error("gemm: dnnl_sgemm failed with status " + std::to_string(int(s)));
+        if (!d.bias) continue;
+#pragma omp parallel for schedule(static)
+        for (std::int64_t r = 0; r < d.m; ++r)
+            for (std::int64_t j = 0; j < d.n; ++j) ci[r * d.ldc + j] += d.bias[j];
+    }
+}
+
 }  // namespace detail
 
 /// C[b] = alpha * op(A[b]) * op(B[b]) + beta * C[b] (+ bias[n] on every row), b < d.batch, on the
@@ -177,6 +197,9 @@ inline void gemm(context& ctx, const gemm_desc& desc, const void* a, const void*
     if (d.batch == 0 || d.m == 0 || d.n == 0) return;
     if (!c || (d.k > 0 && (!a || !b))) throw config_error("gemm: null A, B or C pointer for a non-empty product");
     if (d.k == 0 || d.alpha == 0.0f) return detail::gemm_empty_k(d, c);
+
+    if (d.ab_type == dtype::f32 && d.c_type == dtype::f32 && double(d.m) * double(d.n) * double(d.k) >= detail::sgemm_min_work)
+        return detail::gemm_sgemm(d, static_cast<const float*>(a), static_cast<const float*>(b), static_cast<float*>(c));
 
     auto& slot = ctx.op_state(context::state_slot::gemm);
     if (!slot) slot = std::make_shared<detail::gemm_state>();
