@@ -1,0 +1,108 @@
+// Golden tests: hoprag's tokenizers give the same ids as the PyPI `tokenizers` package on 2,098
+// strings (HotpotQA questions, answers and paragraph sentences plus hand-written Unicode,
+// whitespace, digit, emoji and special-token cases), for all-MiniLM-L6-v2 (WordPiece), SmolLM2
+// (byte-level BPE) and a tiny Llama-style BPE with byte fallback. Made by
+// tests/golden/make_tokenizer_golden.py.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "hoprag/tokenizers/tokenizer_json.hpp"
+#include "tokenizers/golden_support.hpp"
+
+using namespace hoprag;
+using namespace hoprag::tokenizers;
+
+namespace {
+
+std::string show(const std::vector<token_id>& v) {
+    std::string s;
+    for (const auto x : v) s += std::to_string(x) + " ";
+    return s;
+}
+
+// Every input's ids equal the reference; returns how many were compared.
+std::size_t check_all(const tokenizer& tok, const std::string& golden, bool add_special) {
+    const auto inputs = test::golden_inputs();
+    const auto want = test::golden_ids(golden);
+    REQUIRE(inputs.size() >= 2000);
+    REQUIRE(want.size() == inputs.size());
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        const auto got = tok.encode(inputs[i], add_special).ids;
+        if (got != want[i]) {
+            if (++mismatches <= 5) {
+                INFO("input " << i << ": " << nlohmann::json(inputs[i]).dump() << "\n got  " << show(got) << "\n want " << show(want[i]));
+                CHECK(got == want[i]);
+            }
+        }
+    }
+    INFO(mismatches << " of " << inputs.size() << " inputs differ");
+    REQUIRE(mismatches == 0);
+    return inputs.size();
+}
+
+}  // namespace
+
+TEST_CASE("MiniLM WordPiece ids equal the reference on all golden inputs", "[tokenizers][golden]") {
+    const auto tok = load_tokenizer_json(test::model_path("all-minilm-l6-v2"));
+    CHECK(tok.vocab_size() == 30522);
+    check_all(tok, "tokenizer_minilm.ids", true);
+}
+
+TEST_CASE("MiniLM decode equals the reference", "[tokenizers][golden]") {
+    const auto tok = load_tokenizer_json(test::model_path("all-minilm-l6-v2/tokenizer.json"));
+    const auto ids = test::golden_ids("tokenizer_minilm.ids");
+    const auto text = test::read_lines(test::golden_path("tokenizer_minilm_decode.jsonl"));
+    REQUIRE(text.size() == 400);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        INFO("input " << i);
+        CHECK(tok.decode(ids[i]) == nlohmann::json::parse(text[i]).get<std::string>());
+    }
+}
+
+TEST_CASE("MiniLM pair encoding with longest_first truncation equals the reference", "[tokenizers][golden]") {
+    const auto tok = load_tokenizer_json(test::model_path("all-minilm-l6-v2"));
+    const auto lines = test::read_lines(test::golden_path("tokenizer_minilm_pairs.jsonl"));
+    REQUIRE(lines.size() == 300);
+    std::size_t truncated = 0;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const auto j = nlohmann::json::parse(lines[i]);
+        const auto e = tok.encode_pair(j["a"].get<std::string>(), j["b"].get<std::string>(), j["max_length"].get<std::size_t>());
+        INFO("pair " << i << " max_length " << j["max_length"]);
+        CHECK(e.ids == j["ids"].get<std::vector<token_id>>());
+        CHECK(e.type_ids == j["type_ids"].get<std::vector<std::int32_t>>());
+        if (e.ids.size() == j["max_length"].get<std::size_t>()) ++truncated;
+    }
+    CHECK(truncated > 50);  // the set exercises truncation, not only short pairs
+}
+
+TEST_CASE("SmolLM2 byte-level BPE ids equal the reference and round-trip losslessly", "[tokenizers][golden]") {
+    const auto path = test::model_path("smollm2-135m-instruct/tokenizer.json");
+    INFO(path << " is made from the GGUF file by tests/golden/make_tokenizer_golden.py (scripts/setup --golden)");
+    REQUIRE(std::filesystem::exists(path));
+    const auto tok = load_tokenizer_json(path);
+    CHECK(tok.vocab_size() == 49152);
+    check_all(tok, "tokenizer_smollm2.ids", true);
+    for (const auto& s : test::golden_inputs()) {
+        const auto e = tok.encode(s);
+        INFO(nlohmann::json(s).dump());
+        REQUIRE(tok.decode(e.ids, false) == s);
+    }
+}
+
+TEST_CASE("Llama-style BPE with byte fallback equals the reference and round-trips", "[tokenizers][golden]") {
+    const auto tok = load_tokenizer_json(test::golden_path("spm_tiny_tokenizer.json"));
+    check_all(tok, "tokenizer_spm_tiny.ids", false);
+    std::size_t byte_tokens = 0;
+    for (const auto& s : test::golden_inputs()) {
+        if (s.find("<unk>") != std::string::npos || s.find("<s>") != std::string::npos) continue;
+        const auto e = tok.encode(s, false);
+        for (const auto id : e.ids) byte_tokens += (id >= 3 && id < 259);
+        INFO(nlohmann::json(s).dump());
+        REQUIRE(tok.decode(e.ids) == s);
+    }
+    CHECK(byte_tokens > 100);  // the inputs exercise byte fallback
+    // add_special_tokens puts <s> first, as the template says.
+    CHECK(tok.encode("hello", true).ids.front() == 1);
+}
