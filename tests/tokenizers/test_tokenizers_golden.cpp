@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "hoprag/tokenizers/tokenizer_json.hpp"
+#include "tokenizers/gguf_metadata.hpp"
 #include "tokenizers/golden_support.hpp"
 
 using namespace hoprag;
@@ -77,11 +78,11 @@ TEST_CASE("MiniLM pair encoding with longest_first truncation equals the referen
     CHECK(truncated > 50);  // the set exercises truncation, not only short pairs
 }
 
-TEST_CASE("SmolLM2 byte-level BPE ids equal the reference and round-trip losslessly", "[tokenizers][golden]") {
-    const auto path = test::model_path("smollm2-135m-instruct/tokenizer.json");
-    INFO(path << " is made from the GGUF file by tests/golden/make_tokenizer_golden.py (scripts/setup --golden)");
-    REQUIRE(std::filesystem::exists(path));
-    const auto tok = load_tokenizer_json(path);
+TEST_CASE("SmolLM2 byte-level BPE from GGUF metadata: ids equal the reference, lossless round trips", "[tokenizers][golden]") {
+    const auto gguf = test::model_path("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf");
+    const auto meta = test::read_gguf_tokenizer(gguf);
+    CHECK(meta.pre == "smollm");
+    const tokenizer tok(spec_from_gguf(meta, gguf));
     CHECK(tok.vocab_size() == 49152);
     check_all(tok, "tokenizer_smollm2.ids", true);
     for (const auto& s : test::golden_inputs()) {
@@ -89,6 +90,31 @@ TEST_CASE("SmolLM2 byte-level BPE ids equal the reference and round-trip lossles
         INFO(nlohmann::json(s).dump());
         REQUIRE(tok.decode(e.ids, false) == s);
     }
+}
+
+TEST_CASE("SmolLM2 as tokenizer.json (same layout as the golden script writes) loads to the same ids", "[tokenizers][golden]") {
+    // The JSON form of the GGUF vocabulary, written here so the test needs no Python; the golden
+    // script writes the same layout (checked by the PyPI package) to .cache/models/.../tokenizer.json,
+    // which is also checked when present.
+    const auto meta = test::read_gguf_tokenizer(test::model_path("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"));
+    nlohmann::json j;
+    j["added_tokens"] = nlohmann::json::array();
+    for (std::size_t i = 0; i < meta.tokens.size(); ++i)
+        if (meta.token_types[i] == 3)
+            j["added_tokens"].push_back({{"id", i}, {"content", meta.tokens[i]}, {"special", true}, {"normalized", false}});
+    j["normalizer"] = nullptr;
+    j["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}},
+                                                                    {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}}}};
+    j["post_processor"] = {{"type", "ByteLevel"}};
+    j["decoder"] = {{"type", "ByteLevel"}};
+    nlohmann::json vocab = nlohmann::json::object();
+    for (std::size_t i = 0; i < meta.tokens.size(); ++i) vocab[meta.tokens[i]] = i;
+    j["model"] = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"vocab", vocab}, {"merges", meta.merges}};
+    const auto written = test::binary_dir() + "/tests/smollm2_tokenizer.json";
+    std::ofstream(written) << j.dump();
+    check_all(load_tokenizer_json(written), "tokenizer_smollm2.ids", true);
+    const auto from_script = test::model_path("smollm2-135m-instruct/tokenizer.json");
+    if (std::filesystem::exists(from_script)) check_all(load_tokenizer_json(from_script), "tokenizer_smollm2.ids", true);
 }
 
 TEST_CASE("Llama-style BPE with byte fallback equals the reference and round-trips", "[tokenizers][golden]") {
