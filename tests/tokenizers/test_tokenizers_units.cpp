@@ -2,6 +2,8 @@
 // the GPT-2 pre-tokeniser, BPE merge order, truncation, chat templates and error messages.
 #include <catch2/catch.hpp>
 
+#include <iostream>
+#include <random>
 #include <vector>
 
 #include "hoprag/tokenizers/chat_template.hpp"
@@ -140,4 +142,71 @@ TEST_CASE("chat templates give the strings of the SmolLM2 and Mistral templates"
     const auto ids = spm.encode(apply_mistral(turns), false).ids;
     CHECK(ids.front() == 1);
     CHECK(std::count(ids.begin(), ids.end(), 2) == 1);
+}
+
+TEST_CASE("mutated tokenizer.json files give hoprag errors or work, never crash", "[tokenizers]") {
+    std::string good;
+    for (const auto& line : test::read_lines(test::golden_path("spm_tiny_tokenizer.json"))) good += line + "\n";
+    std::mt19937_64 rng(2024);  // fixed seed: the same 150 mutations every run
+    const auto uniform = [&] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); };
+    std::size_t rejected = 0, loaded = 0;
+    const std::string probe = "Hello  w\u00f6rld 123 <s>\xF0\x9F\x98\x80";
+    for (std::uint64_t k = 0; k < 150; ++k) {
+        std::string text = good;
+        const auto at = [&](int) { return static_cast<std::size_t>(uniform() * double(text.size() - 1)); };
+        switch (k % 3) {
+        case 0: text.resize(at(0)); break;                                                // truncation
+        case 1:  // a byte flip: any byte, or (mostly) a letter so that the JSON often stays valid
+            text[at(0)] = k % 4 == 1 ? static_cast<char>(uniform() * 256) : static_cast<char>('a' + int(uniform() * 26));
+            break;
+        default: {                                                                       // splice a JSON value
+            static const char* values[] = {"-1", "null", "[]", "{}", "\"\"", "1e30", "\"x y\"", "99999999"};
+            const auto pos = text.find(':', at(0));
+            if (pos != std::string::npos) text.insert(pos + 1, std::string(values[k % 8]) + ",\"z\":");
+        }
+        }
+        try {
+            const tokenizer tok(parse_tokenizer_json(text, "mutated.json"));
+            const auto ids = tok.encode(probe).ids;
+            (void)tok.decode(ids, false);
+            ++loaded;
+        } catch (const hoprag::error&) {
+            ++rejected;
+        }
+    }
+    INFO(loaded << " loaded, " << rejected << " rejected");
+    CHECK(rejected > 30);
+    CHECK(loaded > 0);
+    CHECK(loaded + rejected == 150);
+}
+
+TEST_CASE("structurally mutated tokenizer.json values give hoprag errors or work, never crash", "[tokenizers]") {
+    const auto good = nlohmann::json::parse(test::read_lines(test::golden_path("spm_tiny_tokenizer.json")).at(0));
+    std::mt19937_64 rng(77);
+    const auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : good["model"]["vocab"].items()) keys.push_back(k);
+    const nlohmann::json odd[] = {-1, 0, 3, 100000, "", "x", nullptr, nlohmann::json::array(), nlohmann::json::object(), true};
+    std::size_t rejected = 0, loaded = 0;
+    for (int k = 0; k < 120; ++k) {
+        auto j = good;
+        switch (k % 6) {
+        case 0: j["model"]["vocab"].erase(keys[pick(keys.size())]); break;
+        case 1: j["model"]["vocab"][keys[pick(keys.size())]] = odd[pick(10)]; break;
+        case 2: j["model"]["merges"][pick(j["model"]["merges"].size())][pick(2)] = keys[pick(keys.size())]; break;
+        case 3: j["model"][std::vector<std::string>{"unk_token", "byte_fallback", "fuse_unk", "type"}[pick(4)]] = odd[pick(10)]; break;
+        case 4: j[std::vector<std::string>{"normalizer", "pre_tokenizer", "post_processor", "decoder", "added_tokens"}[pick(5)]] = odd[pick(10)]; break;
+        default: j["added_tokens"][pick(3)][std::vector<std::string>{"id", "content", "special"}[pick(3)]] = odd[pick(10)]; break;
+        }
+        try {
+            const tokenizer tok(parse_tokenizer_json(j.dump(), "mutated.json"));
+            (void)tok.decode(tok.encode("Hello  w\u00f6rld 123 <s>\xF0\x9F\x98\x80").ids, false);
+            ++loaded;
+        } catch (const hoprag::error&) {
+            ++rejected;
+        }
+    }
+    INFO(loaded << " loaded, " << rejected << " rejected");
+    CHECK(loaded > 20);
+    CHECK(rejected > 20);
 }

@@ -73,6 +73,7 @@ class tokenizer {
 public:
     /// Builds the pipeline; throws format_error / config_error naming spec.source on bad data.
     explicit tokenizer(tokenizer_spec spec) : spec_(std::move(spec)), vocab_(spec_.vocab, spec_.source) {
+        validate();
         // Added tokens may extend past the model vocabulary: make sure id_to_token finds them.
         if (spec_.model == model_kind::wordpiece) {
             const auto u = vocab_.find(spec_.wordpiece.unk_token);
@@ -90,11 +91,11 @@ public:
                 byte_id_[static_cast<std::size_t>(b)] = vocab_.find(s).value_or(-1);
             }
         }
-        for (const auto& t : spec_.added) {
-            if (t.id < 0) throw format_error(spec_.source + ": added token \"" + t.content + "\" has a negative id");
-            if (static_cast<std::size_t>(t.id) >= extra_.size() + vocab_.size() && static_cast<std::size_t>(t.id) >= vocab_.size())
-                extra_.resize(static_cast<std::size_t>(t.id) + 1 - vocab_.size());
-            if (static_cast<std::size_t>(t.id) >= vocab_.size()) extra_[static_cast<std::size_t>(t.id) - vocab_.size()] = t.content;
+        for (const auto& t : spec_.added) {  // ids validated above: 0..16M
+            const auto i = static_cast<std::size_t>(t.id);
+            if (i < vocab_.size()) continue;
+            if (i - vocab_.size() >= extra_.size()) extra_.resize(i - vocab_.size() + 1);
+            extra_[i - vocab_.size()] = t.content;
         }
         special_.assign(vocab_.size() + extra_.size(), false);
         for (const auto& t : spec_.added) special_[static_cast<std::size_t>(t.id)] = t.special;
@@ -191,6 +192,34 @@ public:
     }
 
 private:
+    // Combinations this pipeline does not implement are refused rather than silently mis-tokenised.
+    void validate() const {
+        const auto& src = spec_.source;
+        if (spec_.model == model_kind::wordpiece &&
+            (spec_.normalizer == normalizer_kind::prepend_replace || spec_.pre_tokenizer == pre_tokenizer_kind::byte_level ||
+             spec_.pre_tokenizer == pre_tokenizer_kind::metaspace))
+            throw config_error(src + ": WordPiece supports the BERT normalizer and pre-tokenizer only");
+        if (spec_.model == model_kind::bpe &&
+            (spec_.normalizer == normalizer_kind::bert || spec_.pre_tokenizer == pre_tokenizer_kind::bert))
+            throw config_error(src + ": BPE with the BERT normalizer or pre-tokenizer is not supported");
+        if (spec_.pre_tokenizer == pre_tokenizer_kind::byte_level && spec_.normalizer != normalizer_kind::none)
+            throw config_error(src + ": ByteLevel with a normalizer is not supported");
+        if (spec_.replacement.empty() || utf8_decode(spec_.replacement).size() != 1)
+            throw config_error(src + ": metaspace replacement must be one character, found \"" + spec_.replacement + "\"");
+        constexpr token_id max_id = 16'000'000;
+        for (const auto& t : spec_.added)
+            if (t.id < 0 || t.id > max_id || t.content.empty())
+                throw format_error(src + ": added token \"" + t.content + "\" has id " + std::to_string(t.id) +
+                                   " (expected a non-empty token with id 0.." + std::to_string(max_id) + ")");
+        for (const auto* tmpl : {&spec_.single_template, &spec_.pair_template})
+            for (const auto& p : *tmpl)
+                for (const auto id : p.ids) {
+                    bool known = id >= 0 && static_cast<std::size_t>(id) < vocab_.size();
+                    for (const auto& t : spec_.added) known = known || t.id == id;
+                    if (!known) throw format_error(src + ": post-processor special token id " + std::to_string(id) + " is not in the vocabulary");
+                }
+    }
+
     void check_id(token_id id) const {
         if (id < 0 || static_cast<std::size_t>(id) >= vocab_size())
             throw format_error(spec_.source + ": token id " + std::to_string(id) + " is outside the vocabulary (0.." +
