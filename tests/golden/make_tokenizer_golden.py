@@ -201,6 +201,21 @@ def main():
         if "<unk>" not in s and "<s>" not in s and "</s>" not in s:
             assert spm.decode(e.ids) == s, (s, spm.decode(e.ids))
     write_ids(os.path.join(GOLDEN, "tokenizer_spm_tiny.ids"), encs)
+
+    # The same model in the newer layout (Mistral v0.3 style): no normalizer, a Metaspace
+    # pre-tokenizer with prepend_scheme "first" and split false, and the Metaspace decoder.
+    j = json.loads(spm.to_str())
+    j["normalizer"] = None
+    j["pre_tokenizer"] = {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": False}
+    j["decoder"] = {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": False}
+    meta = Tokenizer.from_str(json.dumps(j, ensure_ascii=False))
+    with open(os.path.join(GOLDEN, "spm_tiny_metaspace_tokenizer.json"), "w", encoding="utf-8") as f:
+        f.write(json.dumps(j, ensure_ascii=False))
+    encs = meta.encode_batch(inputs[:700], add_special_tokens=False)
+    write_ids(os.path.join(GOLDEN, "tokenizer_spm_tiny_metaspace.ids"), encs)
+    with open(os.path.join(GOLDEN, "tokenizer_spm_tiny_metaspace_decode.jsonl"), "w", encoding="utf-8") as f:
+        for e in encs[:300]:
+            f.write(json.dumps(meta.decode(e.ids), ensure_ascii=False) + "\n")
     print("inputs", len(inputs), file=sys.stderr)
 
 

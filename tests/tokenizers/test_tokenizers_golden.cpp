@@ -132,3 +132,25 @@ TEST_CASE("Llama-style BPE with byte fallback equals the reference and round-tri
     // add_special_tokens puts <s> first, as the template says.
     CHECK(tok.encode("hello", true).ids.front() == 1);
 }
+
+TEST_CASE("Metaspace pre-tokenizer and decoder (prepend_scheme first, split false) equal the reference", "[tokenizers][golden]") {
+    const auto tok = load_tokenizer_json(test::golden_path("spm_tiny_metaspace_tokenizer.json"));
+    const auto inputs = test::golden_inputs();
+    const auto want = test::golden_ids("tokenizer_spm_tiny_metaspace.ids");
+    const auto text = test::read_lines(test::golden_path("tokenizer_spm_tiny_metaspace_decode.jsonl"));
+    REQUIRE(want.size() == 700);
+    REQUIRE(text.size() == 300);
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        const auto got = tok.encode(inputs[i], false).ids;
+        if (got != want[i] && ++mismatches <= 5) {
+            INFO("input " << i << ": " << nlohmann::json(inputs[i]).dump() << "\n got  " << show(got) << "\n want " << show(want[i]));
+            CHECK(got == want[i]);
+        }
+        if (i < text.size()) {
+            INFO("decode of input " << i);
+            CHECK(tok.decode(want[i]) == nlohmann::json::parse(text[i]).get<std::string>());
+        }
+    }
+    REQUIRE(mismatches == 0);
+}

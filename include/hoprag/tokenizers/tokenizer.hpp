@@ -29,7 +29,9 @@ enum class model_kind { wordpiece, bpe };
 enum class normalizer_kind { none, bert, prepend_replace };
 /// none (the whole text is one word); BertPreTokenizer; ByteLevel (GPT-2 regex); Metaspace.
 enum class pre_tokenizer_kind { none, bert, byte_level, metaspace };
-enum class decoder_kind { none, wordpiece, byte_level, metaspace };
+/// sentencepiece: Sequence[Replace("▁", " "), ByteFallback, Fuse, Strip(" ", 1, 0)] (Llama 2);
+/// metaspace: the Metaspace decoder ("▁" -> " ", every "▁" of the first token dropped).
+enum class decoder_kind { none, wordpiece, byte_level, sentencepiece, metaspace };
 enum class prepend_scheme { always, first, never };
 
 /// One element of a post-processing template: a special token or the A/B sequence.
@@ -56,6 +58,7 @@ struct tokenizer_spec {
     bool add_prefix_space = false;          ///< ByteLevel add_prefix_space
     prepend_scheme metaspace_prepend = prepend_scheme::always;
     bool metaspace_split = true;
+    prepend_scheme decoder_prepend = prepend_scheme::always;  ///< Metaspace decoder
     decoder_kind decoder = decoder_kind::none;
     bool wordpiece_cleanup = true;
     std::vector<added_token> added;
@@ -183,6 +186,7 @@ public:
         switch (spec_.decoder) {
         case decoder_kind::wordpiece: return wordpiece_decode(tokens, spec_.wordpiece.continuing_subword_prefix, spec_.wordpiece_cleanup);
         case decoder_kind::byte_level: return decode_byte_level(tokens);
+        case decoder_kind::sentencepiece: return decode_sentencepiece(tokens);
         case decoder_kind::metaspace: return decode_metaspace(tokens);
         case decoder_kind::none: break;
         }
@@ -351,6 +355,22 @@ private:
     }
 
     std::string decode_metaspace(const std::vector<std::string>& tokens) const {
+        std::string out;
+        for (std::size_t i = 0; i < tokens.size(); ++i) {
+            const std::string& t = tokens[i];
+            std::size_t pos = 0;
+            while (true) {
+                const std::size_t f = t.find(spec_.replacement, pos);
+                out.append(t, pos, f == std::string::npos ? std::string::npos : f - pos);
+                if (f == std::string::npos) break;
+                if (i != 0 || spec_.decoder_prepend == prepend_scheme::never) out += ' ';
+                pos = f + spec_.replacement.size();
+            }
+        }
+        return out;
+    }
+
+    std::string decode_sentencepiece(const std::vector<std::string>& tokens) const {
         std::string out;
         std::string pending;  // bytes of consecutive <0xNN> tokens
         std::size_t pending_count = 0;

@@ -174,14 +174,18 @@ inline void parse_decoder(const nlohmann::json& d, tokenizer_spec& s) {
     }
     if (type == "Metaspace") {
         s.decoder = decoder_kind::metaspace;
+        const auto scheme = get_or<std::string>(d, "prepend_scheme", get_or(d, "add_prefix_space", true) ? "always" : "never");
+        s.decoder_prepend = scheme == "never" ? prepend_scheme::never : scheme == "first" ? prepend_scheme::first : prepend_scheme::always;
+        if (get_or<std::string>(d, "replacement", s.replacement) != s.replacement)
+            throw config_error(where + ": Metaspace decoder replacement differs from the pre-tokenizer's");
         return;
     }
     if (type == "Sequence") {
         const auto& list = member(d, "decoders", where);
         std::string kinds;
         for (const auto& x : list) kinds += type_of(x, where) + ",";
-        if (kinds == "Replace,ByteFallback,Fuse,Strip," || kinds == "Replace,ByteFallback,Fuse,") {
-            s.decoder = decoder_kind::metaspace;
+        if (kinds == "Replace,ByteFallback,Fuse,Strip,") {
+            s.decoder = decoder_kind::sentencepiece;
             return;
         }
     }
@@ -260,7 +264,7 @@ inline tokenizer_spec parse_tokenizer_json(std::string_view text, const std::str
         detail::parse_normalizer(j.value("normalizer", nlohmann::json()), s);
         detail::parse_pre_tokenizer(j.value("pre_tokenizer", nlohmann::json()), s);
         detail::parse_post_processor(j.value("post_processor", nlohmann::json()), s);
-        detail::parse_decoder(j.value("decoder", nlohmann::json()), s);
+        detail::parse_decoder(j.value("decoder", nlohmann::json()), s);  // after pre_tokenizer (replacement)
     } catch (const nlohmann::json::exception& e) {
         throw format_error(source + ": unexpected structure (" + e.what() + ")");
     }
