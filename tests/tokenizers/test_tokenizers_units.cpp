@@ -121,6 +121,8 @@ TEST_CASE("bad tokenizer.json files give typed errors naming the problem", "[tok
     CHECK_THROWS_AS(parse_tokenizer_json(R"({"model":{"type":"BPE","vocab":["a"],"merges":[]}})", "t.json"), format_error);
     CHECK_THROWS_AS(tokenizer(parse_tokenizer_json(R"({"model":{"type":"WordPiece","vocab":{"a":0}}})", "t.json")), format_error);
     CHECK_THROWS_AS(load_tokenizer_json("/nonexistent/tokenizer.json"), io_error);
+    CHECK_THROWS_WITH(parse_tokenizer_json(R"({"model":{"type":"BPE","vocab":{"a":0},"merges":[]},
+        "added_tokens":[{"id":0,"content":"a","lstrip":true}]})", "t.json"), Catch::Contains("lstrip"));
 }
 
 TEST_CASE("chat templates give the strings of the SmolLM2 and Mistral templates", "[tokenizers]") {

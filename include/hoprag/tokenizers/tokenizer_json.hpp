@@ -2,9 +2,11 @@
 // tokenizer. Supported: model WordPiece or BPE (merges as "a b" strings or [a, b] pairs);
 // normalizer BertNormalizer, Sequence[Prepend, Replace] or null; pre_tokenizer BertPreTokenizer,
 // ByteLevel, Sequence[Digits, ByteLevel], Metaspace or null; post_processor TemplateProcessing,
-// BertProcessing, ByteLevel or null; decoder WordPiece, ByteLevel, Metaspace, the Llama Sequence
+// BertProcessing, ByteLevel or null; decoder WordPiece, ByteLevel, Metaspace, the Llama 2 Sequence
 // [Replace, ByteFallback, Fuse, Strip] or null. Anything else is a config_error that names it.
 // The file's "truncation" and "padding" sections are ignored: callers pass max_length explicitly.
+// Added tokens are matched on the raw text; lstrip / rstrip / single_word, and normalized = true
+// with a normalizer, are refused with a config_error rather than tokenised differently.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -259,6 +261,12 @@ inline tokenizer_spec parse_tokenizer_json(std::string_view text, const std::str
             t.content = detail::member(a, "content", source + ": added_tokens").get<std::string>();
             t.id = detail::member(a, "id", source + ": added_tokens").get<token_id>();
             t.special = detail::get_or(a, "special", false);
+            for (const char* flag : {"lstrip", "rstrip", "single_word"})
+                if (detail::get_or(a, flag, false))
+                    throw config_error(source + ": added token \"" + t.content + "\" sets " + flag + ", which is not supported yet");
+            if (detail::get_or(a, "normalized", false) && !j.value("normalizer", nlohmann::json()).is_null())
+                throw config_error(source + ": added token \"" + t.content + "\" is matched after normalisation "
+                                   "(normalized = true), which is not supported yet");
             s.added.push_back(std::move(t));
         }
         detail::parse_normalizer(j.value("normalizer", nlohmann::json()), s);
