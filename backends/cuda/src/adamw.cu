@@ -57,15 +57,4 @@ double sum_squares(context& ctx, const float* x, std::int64_t n) {
     return total;
 }
 
-void scale_inplace(context& ctx, float* x, std::int64_t n, float factor) {
-    if (n <= 0) return;
-    kernels::scale<<<elementwise_blocks(n), elementwise_threads, 0, HOPRAG_STREAM(ctx)>>>(x, n, factor);
-    HOPRAG_CUDA_CHECK_LAUNCH();
-}
-
-void zero_fill(context& ctx, float* x, std::int64_t n) {
-    if (n <= 0) return;
-    HOPRAG_CUDA_CHECK(cudaMemsetAsync(x, 0, static_cast<std::size_t>(n) * sizeof(float), HOPRAG_STREAM(ctx)));
-}
-
 }  // namespace hoprag::cuda

@@ -67,15 +67,4 @@ inline double sum_squares(context&, const float* x, std::int64_t n) {
     return total;
 }
 
-/// x[i] *= factor for i < n.
-inline void scale_inplace(context&, float* x, std::int64_t n, float factor) {
-#pragma omp parallel for schedule(static) if (n > (1 << 16))
-    for (std::int64_t i = 0; i < n; ++i) x[i] *= factor;
-}
-
-/// x[i] = 0 for i < n (gradient buffers before an accumulation window).
-inline void zero_fill(context&, float* x, std::int64_t n) {
-    if (n > 0) std::memset(x, 0, static_cast<std::size_t>(n) * sizeof(float));
-}
-
 }  // namespace hoprag::cpu

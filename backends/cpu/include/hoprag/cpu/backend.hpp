@@ -2,10 +2,16 @@
 // argument-dependent lookup, every op in namespace hoprag::cpu. Include this header to get them all.
 #pragma once
 
+#include "hoprag/cpu/adamw.hpp"
 #include "hoprag/cpu/attention.hpp"
 #include "hoprag/cpu/context.hpp"
+#include "hoprag/cpu/cross_entropy.hpp"
+#include "hoprag/cpu/elementwise.hpp"
+#include "hoprag/cpu/embedding.hpp"
+#include "hoprag/cpu/norms.hpp"
 #include "hoprag/cpu/rope.hpp"
 #include "hoprag/cpu/softmax.hpp"
+#include "hoprag/cpu/topk.hpp"
 
 namespace hoprag::cpu {
 

@@ -59,10 +59,4 @@ __global__ void sum_partials(const double* __restrict__ partial, unsigned count,
     if (threadIdx.x == 0) out[0] = buf[0];
 }
 
-__global__ void scale(float* __restrict__ x, std::int64_t n, float factor) {
-    for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < n;
-         i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
-        x[i] *= factor;
-}
-
 }  // namespace hoprag::cuda::kernels

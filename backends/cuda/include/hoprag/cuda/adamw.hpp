@@ -32,10 +32,4 @@ inline void adamw_update(context& ctx, std::span<const train::adamw_tensor> tens
 /// fixed per-block partial sums added in a fixed order. Synchronises the stream.
 double sum_squares(context& ctx, const float* x, std::int64_t n);
 
-/// x[i] *= factor for i < n.
-void scale_inplace(context& ctx, float* x, std::int64_t n, float factor);
-
-/// x[i] = 0 for i < n.
-void zero_fill(context& ctx, float* x, std::int64_t n);
-
 }  // namespace hoprag::cuda

@@ -3,10 +3,16 @@
 // code (range-v3 pipelines, components) includes this and calls into the .cu translation units.
 #pragma once
 
+#include "hoprag/cuda/adamw.hpp"
 #include "hoprag/cuda/attention.hpp"
 #include "hoprag/cuda/context.hpp"
+#include "hoprag/cuda/cross_entropy.hpp"
+#include "hoprag/cuda/elementwise.hpp"
+#include "hoprag/cuda/embedding.hpp"
+#include "hoprag/cuda/norms.hpp"
 #include "hoprag/cuda/rope.hpp"
 #include "hoprag/cuda/softmax.hpp"
+#include "hoprag/cuda/topk.hpp"
 
 namespace hoprag::cuda {
 
