@@ -6,14 +6,6 @@
 // resume), metrics JSONL, checkpoints every --save-steps logged as versions of the artifact
 // "mlp-checkpoint" (latest, best by eval accuracy), NaN-loss detection (skip the step or stop
 // naming it) and one JSON object as the last line of stdout.
-#if !__has_include("hoprag/cpu/gemm.hpp")
-// Until the CPU GEMM (branch gemm) is on main, the MLP cannot run; fail loudly, never pretend.
-#include <cstdio>
-int main() {
-    std::fprintf(stderr, "hoprag-train-mlp: built without hoprag/cpu/gemm.hpp (the CPU GEMM); rebuild after it is merged\n");
-    return 1;
-}
-#else
 #include <yaml-cpp/yaml.h>
 
 #include <array>
@@ -402,4 +394,3 @@ int main(int argc, char** argv) {
     }
 }
 
-#endif  // __has_include gemm
