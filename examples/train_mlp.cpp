@@ -249,17 +249,7 @@ int run(int argc, char** argv) {
         for (auto* p : {&m, &v}) boost::pfr::for_each_field(*p, [&](auto& b) { zero_fill(ctx, b.data(), static_cast<std::int64_t>(b.size())); });
     }
 
-    std::vector<train::adamw_tensor> tensors;
-    {
-        std::size_t i = 0;
-        std::array<float*, 4> pm{params.w1.data(), params.b1.data(), params.w2.data(), params.b2.data()};
-        std::array<float*, 4> mm{m.w1.data(), m.b1.data(), m.w2.data(), m.b2.data()};
-        std::array<float*, 4> vm{v.w1.data(), v.b1.data(), v.w2.data(), v.b2.data()};
-        std::array<float*, 4> gm{grads.w1.data(), grads.b1.data(), grads.w2.data(), grads.b2.data()};
-        for (; i < 4; ++i)
-            tensors.push_back({pm[i], mm[i], vm[i], gm[i], specs[i].dims.numel(), specs[i].name.size() == 2 && specs[i].name[0] == 'w', nullptr,
-                               dtype::bf16, specs[i].name.c_str()});
-    }
+    const auto tensors = mlp::adamw_tensors(params, m, v, grads);
     const train::adamw_hparams hp{.weight_decay = static_cast<float>(tc.weight_decay)};
     const train::warmup_cosine_lr sched(static_cast<float>(tc.lr), tc.warmup_steps, tc.schedule_steps, 0.1f);
     train::metrics_writer metrics((out / "metrics.jsonl").string());

@@ -6,11 +6,14 @@
 
 #include <boost/pfr.hpp>
 
+#include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "hoprag/backend/buffer.hpp"
 #include "hoprag/backend/ops.hpp"
+#include "hoprag/train/adamw.hpp"
 
 namespace hoprag::mlp {
 
@@ -28,6 +31,24 @@ struct parameters {
     buffer<Context, float> w2;  // [hidden, classes]
     buffer<Context, float> b2;  // [classes]
 };
+
+/// Names of the fields of `parameters`, in order (checkpoint tensor names).
+inline constexpr std::array<const char*, 4> parameter_names{"w1", "b1", "w2", "b2"};
+
+/// AdamW's view of every parameter tensor: master weights p, moments m and v, gradients g.
+/// Weights decay, biases do not.
+template <class Context>
+std::vector<train::adamw_tensor> adamw_tensors(parameters<Context>& p, parameters<Context>& m, parameters<Context>& v,
+                                               const parameters<Context>& g) {
+    std::vector<train::adamw_tensor> out;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (out.push_back({boost::pfr::get<I>(p).data(), boost::pfr::get<I>(m).data(), boost::pfr::get<I>(v).data(),
+                        boost::pfr::get<I>(g).data(), static_cast<std::int64_t>(boost::pfr::get<I>(p).size()),
+                        parameter_names[I][0] == 'w', nullptr, dtype::bf16, parameter_names[I]}),
+         ...);
+    }(std::make_index_sequence<parameter_names.size()>{});
+    return out;
+}
 
 /// Activations of one batch, kept by forward for backward.
 template <class Context>
