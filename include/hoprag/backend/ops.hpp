@@ -25,6 +25,8 @@ struct gemm_desc {
     std::int64_t stride_a = 0, stride_b = 0, stride_c = 0;  // elements between batch items; 0 = packed
     float alpha = 1.0f, beta = 0.0f;
     const float* bias = nullptr;    // [n] f32, added after alpha/beta, or nullptr
+    bool allow_tf32 = false;        // CUDA, f32 inputs: let tensor cores round A/B to TF32 (faster, ~1e-3
+                                    // relative error); off = full f32 products, parity with the CPU
 };
 
 /// Fill in packed leading dimensions and batch strides left at 0.

@@ -8,6 +8,7 @@
 #include "hoprag/cpu/cross_entropy.hpp"
 #include "hoprag/cpu/elementwise.hpp"
 #include "hoprag/cpu/embedding.hpp"
+#include "hoprag/cpu/gemm.hpp"
 #include "hoprag/cpu/norms.hpp"
 #include "hoprag/cpu/rope.hpp"
 #include "hoprag/cpu/softmax.hpp"

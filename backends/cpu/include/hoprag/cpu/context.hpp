@@ -2,8 +2,10 @@
 // download are plain copies so code written against the backend interface runs unchanged on CPU.
 #pragma once
 
+#include <array>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 
@@ -13,9 +15,19 @@
 namespace hoprag::cpu {
 
 /// Threads: the CPU backend parallelises rows with OpenMP over the process's threads.
+/// Ops that keep state between calls (the GEMM's oneDNN engine and primitive cache) store it in a
+/// slot of the context, created on first use; a context is therefore not thread-safe.
 class context : public hoprag::context {
 public:
     using hoprag::context::context;
+
+    /// Which op owns a state slot.
+    enum class state_slot : std::size_t { gemm, count };
+    /// The type-erased state of op `s` (empty until the op first runs).
+    std::shared_ptr<void>& op_state(state_slot s) { return op_state_[static_cast<std::size_t>(s)]; }
+
+private:
+    std::array<std::shared_ptr<void>, static_cast<std::size_t>(state_slot::count)> op_state_;
 };
 
 /// `bytes` of host memory aligned to arena_alignment; throws std::bad_alloc on failure.

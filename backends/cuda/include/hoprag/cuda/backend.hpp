@@ -9,6 +9,7 @@
 #include "hoprag/cuda/cross_entropy.hpp"
 #include "hoprag/cuda/elementwise.hpp"
 #include "hoprag/cuda/embedding.hpp"
+#include "hoprag/cuda/gemm.hpp"
 #include "hoprag/cuda/norms.hpp"
 #include "hoprag/cuda/rope.hpp"
 #include "hoprag/cuda/softmax.hpp"
