@@ -2,7 +2,8 @@
 // balanced splits, long sentences split by tokens), a random property test against a greedy packer
 // (fewest chunks, every chunk within the bound, chunk bodies concatenate to the paragraph), and the
 // shared HotpotQA samples (counts computed independently in Python, every supporting fact maps to
-// exactly one passage holding its sentence, ids unique and findable).
+// exactly one passage holding its sentence, ids unique and findable), also with the real MiniLM and
+// SmolLM2 tokenizers as token counters.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -12,7 +13,11 @@
 
 #include "hoprag/data/corpus.hpp"
 #include "hoprag/data/hotpotqa.hpp"
+#include "hoprag/data/tokenizer_counter.hpp"
+#include "hoprag/tokenizers/tokenizer_json.hpp"
 #include "support/reference.hpp"
+#include "tokenizers/gguf_metadata.hpp"
+#include "tokenizers/golden_support.hpp"
 
 using namespace hoprag;
 using namespace hoprag::data;
@@ -151,8 +156,14 @@ TEST_CASE("chunking: random paragraphs keep every invariant and use the fewest c
         std::vector<std::size_t> units;
         for (const auto& s : sents) {
             const std::size_t n = wc.spans(s).size();
-            const std::size_t pieces = n <= room ? 1 : (n + room - 1) / room;
-            for (std::size_t p = 0; p < pieces; ++p) units.push_back(n / pieces + (p < n % pieces ? 1 : 0));
+            if (n <= room) {
+                units.push_back(n);
+                continue;
+            }
+            const std::size_t pieces = (n + room - 1) / room, target = (n + pieces - 1) / pieces;
+            std::size_t left = n;
+            for (; left > target; left -= target) units.push_back(target);
+            units.push_back(left);
         }
         std::size_t greedy = 1, cur = 0;
         for (const auto u : units) {
@@ -258,5 +269,46 @@ TEST_CASE("corpus: the shared samples", "[data][corpus]") {
         }
         CHECK(facts > records.size() * 2);
         CHECK(skipped_conflicts <= 2 * e.conflicts);  // only the conflicting paragraph's facts
+    }
+}
+
+TEST_CASE("corpus: chunking with the real MiniLM WordPiece and SmolLM2 BPE tokenizers", "[data][corpus][tokenizers]") {
+    const auto records = load_all(sample("hotpot_train_sample.jsonl"));
+    const auto minilm = tokenizers::load_tokenizer_json(test::model_path("all-minilm-l6-v2"));
+    const auto smol_meta =
+        test::read_gguf_tokenizer(test::model_path("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"));
+    const tokenizers::tokenizer smol(tokenizers::spec_from_gguf(smol_meta, "SmolLM2 gguf"));
+    auto encoded = [](const tokenizers::tokenizer& t, std::string_view s) {
+        std::vector<tokenizers::token_id> ids;
+        t.encode_raw(s, ids);
+        return ids.size();
+    };
+    for (const auto* tok : {&minilm, &smol}) {
+        const bool wordpiece = tok == &minilm;
+        INFO((wordpiece ? "MiniLM WordPiece" : "SmolLM2 byte-level BPE"));
+        const tokenizer_counter<tokenizers::tokenizer> counter(*tok);
+        // Word-by-word counts add up to the tokenizer's count of the whole sentence.
+        std::size_t sentences = 0, exact = 0;
+        for (std::size_t r = 0; r < 40; ++r)
+            for (const auto& p : records[r].context)
+                for (const auto& s : p.sentences) {
+                    ++sentences;
+                    exact += token_count(counter.spans(s)) == encoded(*tok, s);
+                }
+        if (wordpiece)
+            CHECK(exact == sentences);
+        else
+            CHECK(double(exact) >= 0.99 * double(sentences));
+        // Every passage, re-encoded independently, stays within the bound (BPE: within 2 tokens).
+        const auto c = build_corpus(records, counter);
+        CHECK(c.stats().paragraphs == 2960);
+        std::size_t over = 0;
+        for (const auto& p : c.passages()) {
+            const std::size_t n = encoded(*tok, p.title) + encoded(*tok, p.text);
+            if (wordpiece) CHECK(n == p.tokens);
+            over += n > 250 + (wordpiece ? 0 : 2);
+        }
+        CHECK(over == 0);
+        CHECK(c.stats().split_paragraphs > 46);  // subword tokens outnumber words
     }
 }

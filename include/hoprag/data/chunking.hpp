@@ -1,14 +1,16 @@
 // Chunking a titled paragraph into passages of a bounded token count. Tokens are counted by a
-// `token_counter` (any type with `spans(text)` giving the byte spans of its tokens); the
-// `whitespace_counter` here counts maximal runs of non-space bytes, and a real tokenizer (WordPiece,
-// byte-level BPE) plugs in the same way. Rules: a chunk's size is the title's tokens plus its text's
+// `token_counter` (any type with `spans(text)` giving the byte spans of the text's split points,
+// each with its token count); the `whitespace_counter` here counts maximal runs of non-space bytes
+// as one token each, and a real tokenizer (WordPiece, byte-level BPE) plugs in through
+// data/tokenizer_counter.hpp, with one span per word. Rules: a chunk's size is the title's tokens plus its text's
 // tokens, and never exceeds `max_tokens` (unless the title alone leaves no room: then the body gets
 // one token per chunk); a paragraph that fits stays whole; otherwise chunks break at sentence
-// boundaries, a sentence longer than the room left by the title is first split at token boundaries
-// into near-equal pieces, and the sentences/pieces are packed into the fewest chunks, among those
-// preferring the packing whose chunks fall least below `min_tokens`, then the most even one
-// (dynamic programming, so a 260-token paragraph becomes 130 + 130, not 250 + 10). Concatenating a paragraph's chunk
-// bodies in order gives its text back exactly.
+// boundaries, a sentence longer than the room left by the title is first split at span boundaries
+// into near-equal pieces (a single span with more tokens than the room -- a 250-token "word" --
+// cannot be split and gets a chunk of its own, the one case where a chunk exceeds max_tokens), and the sentences/pieces
+// are packed into the fewest chunks, among those preferring the packing whose chunks fall least below `min_tokens`,
+// then the most even one (dynamic programming, so a 260-token paragraph becomes 130 + 130, not 250 + 10). Concatenating
+// a paragraph's chunk bodies in order gives its text back exactly.
 #pragma once
 
 #include <concepts>
@@ -24,19 +26,27 @@
 
 namespace hoprag::data {
 
-/// Byte span [begin, end) of one token in the text it was found in.
+/// Byte span [begin, end) of a piece of text (a token, or a word) holding `tokens` tokens.
 struct token_span {
     std::size_t begin = 0;
     std::size_t end = 0;
+    std::size_t tokens = 1;
 };
 
-/// A token counter: `c.spans(text)` returns the byte spans of the tokens of `text`, in order and
-/// non-overlapping. The chunker counts with `spans(text).size()` and splits long sentences at span
-/// starts.
+/// A token counter: `c.spans(text)` returns spans covering the tokens of `text`, in order and
+/// non-overlapping. The text's token count is the sum of the spans' `tokens`; the chunker splits
+/// long sentences only at span starts.
 template <class C>
 concept token_counter = requires(const C& c, std::string_view text) {
     { c.spans(text) } -> std::convertible_to<std::vector<token_span>>;
 };
+
+/// Total tokens of `spans`.
+[[nodiscard]] inline std::size_t token_count(const std::vector<token_span>& spans) {
+    std::size_t n = 0;
+    for (const auto& s : spans) n += s.tokens;
+    return n;
+}
 
 /// Counts maximal runs of non-whitespace bytes (space, tab, CR, LF, FF, VT) as tokens.
 struct whitespace_counter {
@@ -92,7 +102,7 @@ template <token_counter Counter>
     if (opt.max_tokens == 0 || opt.min_tokens > opt.max_tokens)
         throw config_error("chunk_options: need 0 < max_tokens and min_tokens <= max_tokens, got min_tokens " +
                            std::to_string(opt.min_tokens) + ", max_tokens " + std::to_string(opt.max_tokens));
-    const std::size_t title_tokens = counter.spans(title).size();
+    const std::size_t title_tokens = token_count(counter.spans(title));
     const std::size_t room = opt.max_tokens > title_tokens ? opt.max_tokens - title_tokens : 1;
     const std::size_t want = opt.min_tokens > title_tokens ? opt.min_tokens - title_tokens : 0;
 
@@ -102,22 +112,25 @@ template <token_counter Counter>
     for (std::size_t s = 0; s < sentences.size(); ++s) {
         const std::string_view text = sentences[s];
         const auto spans = counter.spans(text);
-        const std::size_t n = spans.size();
+        const std::size_t n = token_count(spans);
         total += n;
         if (n <= room) {
             units.push_back({std::int64_t(s), true, text, n});
             continue;
         }
-        const std::size_t pieces = (n + room - 1) / room;
-        std::size_t tok = 0, byte = 0;
-        for (std::size_t p = 0; p < pieces; ++p) {
-            const std::size_t take = n / pieces + (p < n % pieces ? 1 : 0);
-            const std::size_t next_tok = tok + take;
-            const std::size_t next_byte = p + 1 == pieces ? text.size() : spans[next_tok].begin;
-            units.push_back({std::int64_t(s), p == 0, text.substr(byte, next_byte - byte), take});
-            tok = next_tok;
-            byte = next_byte;
+        // Pieces of about n / ceil(n / room) tokens: close one when it reaches that target or when
+        // the next span would overflow the room.
+        const std::size_t pieces = (n + room - 1) / room, target = (n + pieces - 1) / pieces;
+        std::size_t acc = 0, byte = 0;
+        for (std::size_t i = 0; i < spans.size(); ++i) {
+            if (acc > 0 && (acc >= target || acc + spans[i].tokens > room)) {
+                const std::size_t cut = spans[i].begin;
+                units.push_back({std::int64_t(s), byte == 0, text.substr(byte, cut - byte), acc});
+                byte = cut, acc = 0;
+            }
+            acc += spans[i].tokens;
         }
+        units.push_back({std::int64_t(s), byte == 0, text.substr(byte), acc});
     }
 
     auto make = [&](std::size_t a, std::size_t b) {  // chunk of units [a, b)
@@ -142,7 +155,7 @@ template <token_counter Counter>
         std::size_t size = 0;
         for (std::size_t a = b; a-- > 0;) {
             size += units[a].tokens;
-            if (size > room) break;
+            if (size > room && a + 1 < b) break;  // an unsplittable over-long span stands alone
             const auto [chunks, shortfall, squares] = best[a];
             if (chunks == inf) continue;
             const std::size_t gap = size < want ? want - size : 0;
