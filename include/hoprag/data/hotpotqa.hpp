@@ -53,21 +53,14 @@ struct record_parse_failure {
 inline std::string_view type_name(simdjson::dom::element_type t) {
     using simdjson::dom::element_type;
     switch (t) {
-        case element_type::ARRAY:
-            return "array";
-        case element_type::OBJECT:
-            return "object";
+        case element_type::ARRAY: return "array";
+        case element_type::OBJECT: return "object";
         case element_type::INT64:
-        case element_type::UINT64:
-            return "integer";
-        case element_type::DOUBLE:
-            return "number";
-        case element_type::STRING:
-            return "string";
-        case element_type::BOOL:
-            return "boolean";
-        case element_type::NULL_VALUE:
-            return "null";
+        case element_type::UINT64: return "integer";
+        case element_type::DOUBLE: return "number";
+        case element_type::STRING: return "string";
+        case element_type::BOOL: return "boolean";
+        case element_type::NULL_VALUE: return "null";
     }
     return "value";
 }
@@ -145,10 +138,8 @@ inline std::optional<record_parse_failure> parse_record(simdjson::dom::parser& p
     if (root.get(obj) != simdjson::SUCCESS) return record_parse_failure{{}, "not a JSON object"};
     // A few public copies of HotpotQA carry integer ids; they are kept as their decimal text, so a
     // prediction file (whose keys are always strings) can name them.
-    if (std::int64_t num = 0; obj.at_key("_id").get(num) == simdjson::SUCCESS)
-        r.id = std::to_string(num);
-    else if (auto p = read_string(obj, "_id", r.id, true))
-        return record_parse_failure{{}, *p};
+    if (std::int64_t num = 0; obj.at_key("_id").get(num) == simdjson::SUCCESS) r.id = std::to_string(num);
+    else if (auto p = read_string(obj, "_id", r.id, true)) return record_parse_failure{{}, *p};
     auto fail = [&](std::string what) { return std::optional<record_parse_failure>{{r.id, std::move(what)}}; };
     if (auto p = read_string(obj, "question", r.question, true)) return fail(*p);
     const bool labels = rules.require_labels;
@@ -209,8 +200,7 @@ load_stats for_each_record(const std::filesystem::path& path, Visitor&& visit, c
 inline std::vector<hotpot_record> load_all(const std::filesystem::path& path, const load_options& options = {},
                                            load_stats* stats = nullptr) {
     std::vector<hotpot_record> out;
-    auto s = for_each_record(
-        path, [&](hotpot_record&& r) { out.push_back(std::move(r)); }, options);
+    auto s = for_each_record(path, [&](hotpot_record&& r) { out.push_back(std::move(r)); }, options);
     if (stats) *stats = std::move(s);
     return out;
 }

@@ -33,11 +33,11 @@ struct paragraph {
 /// One HotpotQA question. `answer`, `type`, `level` and `supporting_facts` are empty for unlabelled
 /// records (the official test set), which the loader accepts only when asked to.
 struct hotpot_record {
-    std::string id;                                 ///< the record's "_id"
-    std::string question;                           ///< question text
-    std::string answer;                             ///< gold answer text ("yes"/"no" for some comparison questions)
-    std::string type;                               ///< "bridge" or "comparison"
-    std::string level;                              ///< "easy", "medium" or "hard"
+    std::string id;        ///< the record's "_id"
+    std::string question;  ///< question text
+    std::string answer;    ///< gold answer text ("yes"/"no" for some comparison questions)
+    std::string type;      ///< "bridge" or "comparison"
+    std::string level;     ///< "easy", "medium" or "hard"
     std::vector<supporting_fact> supporting_facts;  ///< gold evidence, in file order (may repeat)
     std::vector<paragraph> context;                 ///< usually 10 paragraphs: 2 gold + 8 distractors
 
@@ -70,8 +70,7 @@ struct record_rules {
         const auto& sf = r.supporting_facts[i];
         const auto it = sentences.find(sf.title);
         if (it == sentences.end())
-            return "supporting fact " + std::to_string(i) + " names title \"" + sf.title +
-                   "\", which is not in \"context\"";
+            return "supporting fact " + std::to_string(i) + " names title \"" + sf.title + "\", which is not in \"context\"";
         if (sf.sent_id < 0 || static_cast<std::size_t>(sf.sent_id) >= it->second)
             return "supporting fact " + std::to_string(i) + " [\"" + sf.title + "\", " + std::to_string(sf.sent_id) +
                    "]: sentence id out of range (the paragraph has " + std::to_string(it->second) + " sentences)";

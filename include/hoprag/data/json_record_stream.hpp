@@ -30,9 +30,7 @@ public:
     /// '[' nor '{' (an empty or whitespace-only file is an empty stream).
     explicit json_record_stream(std::filesystem::path path, std::size_t buffer_bytes = std::size_t{1} << 20,
                                 std::size_t max_record_bytes = std::size_t{256} << 20)
-        : path_(std::move(path)),
-          in_(path_, std::ios::binary),
-          buf_(buffer_bytes ? buffer_bytes : 1),
+        : path_(std::move(path)), in_(path_, std::ios::binary), buf_(buffer_bytes ? buffer_bytes : 1),
           max_record_(max_record_bytes) {
         if (!in_) throw io_error("cannot open " + path_.string() + " for reading");
         // Skip a UTF-8 byte-order mark and leading whitespace, then decide the layout.
@@ -151,19 +149,15 @@ private:
             for (; i < end_; ++i) {
                 const char ch = buf_[i];
                 if (in_string) {
-                    if (escape)
-                        escape = false;
-                    else if (ch == '\\')
-                        escape = true;
-                    else if (ch == '"')
-                        in_string = false;
+                    if (escape) escape = false;
+                    else if (ch == '\\') escape = true;
+                    else if (ch == '"') in_string = false;
                 } else if (ch == '"') {
                     in_string = true;
                 } else if (ch == '{' || ch == '[') {
                     ++depth;
                 } else if (ch == '}' || ch == ']') {
-                    if (depth == 0)
-                        fail("unbalanced '" + std::string(1, ch) + "' in record " + std::to_string(start_index));
+                    if (depth == 0) fail("unbalanced '" + std::string(1, ch) + "' in record " + std::to_string(start_index));
                     if (--depth == 0) {
                         ++i;
                         closed = true;
