@@ -1,7 +1,7 @@
 // Benchmarks of the CPU row-wise ops against oneDNN (the named peer, same process, same threads):
 // LayerNorm forward (rows x cols of MiniLM and SmolLM2 hidden sizes) and exact-erf GELU forward.
 // After Google Benchmark's usual table it prints one line per pair with the time ratio
-// hoprag / oneDNN (below 1 = hoprag faster). Run: build/bin/hoprag-bench-opsa.
+// hoprag / oneDNN (below 1 = hoprag faster). Run: build/bin/hoprag-bench-rowwise.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
