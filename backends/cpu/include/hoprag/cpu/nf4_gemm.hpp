@@ -1,0 +1,33 @@
+// CPU dequantise-GEMM for NF4 weights: out [m, n] = x [m, k] W^T (+ beta * out) for W an NF4 matrix
+// [n, k]. W is decoded a tile of rows at a time into an f32 scratch (the shared block kernel of
+// hoprag/quant/nf4.hpp) and multiplied with the backend GEMM into the matching columns of out, so
+// the f32 copy of W never exists whole.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hoprag/backend/ops.hpp"
+#include "hoprag/cpu/gemm.hpp"
+#include "hoprag/quant/nf4.hpp"
+
+namespace hoprag::cpu {
+
+/// out [m, w.rows] = x [m, w.cols] * dequant(w)^T + beta * out. tile_rows: rows of W per tile.
+inline void nf4_gemm(context& ctx, float* out, const float* x, const quant::nf4_tensor& w, std::int64_t m, float beta = 0.0f,
+                     std::int64_t tile_rows = 256) {
+    if (m < 0 || tile_rows <= 0) throw shape_error("nf4_gemm: m must be >= 0 and tile_rows > 0, got " + std::to_string(m) + ", " + std::to_string(tile_rows));
+    std::vector<float> tile(static_cast<std::size_t>(std::min(tile_rows, w.rows) * w.cols));
+    for (std::int64_t r0 = 0; r0 < w.rows; r0 += tile_rows) {
+        const std::int64_t nr = std::min(tile_rows, w.rows - r0);
+        quant::nf4_dequantize_rows(w, r0, nr, tile.data());
+        gemm_desc d;
+        d.m = m, d.n = nr, d.k = w.cols, d.trans_b = true, d.beta = beta;
+        d.lda = w.cols, d.ldb = w.cols, d.ldc = w.rows;
+        gemm(ctx, packed(d), x, tile.data(), out + r0);
+    }
+}
+
+}  // namespace hoprag::cpu

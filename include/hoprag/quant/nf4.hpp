@@ -1,0 +1,149 @@
+// QLoRA NormalFloat4 (NF4) weights with double quantisation (Dettmers et al., "QLoRA", 2023).
+// Layout of an `nf4_tensor` of numel elements (numel a multiple of 64):
+//   codes    [numel / 2] bytes: two 4-bit indices into nf4_code per byte, element 2i in the high
+//            nibble, 2i+1 in the low nibble (as bitsandbytes packs them);
+//   qabsmax  [numel / 64] int8: the absmax of each 64-element block, double-quantised:
+//            absmax = offset + qabsmax / 127 * scale2[block / 256];
+//   scale2   [ceil(numel / 64 / 256)] f32: max |absmax - offset| of each group of 256 blocks;
+//   offset   f32: mean of all block absmax values (bitsandbytes subtracts it too).
+// Our choice for the second level: a LINEAR symmetric int8 code (bitsandbytes uses its 8-bit
+// "dynamic" tree code); it keeps the decode a multiply-add on both backends. Storage is
+// 4 + 8/64 + 32/(64*256) = 4.127 bits per parameter. Block (de)quantisation is HOPRAG_HOST_DEVICE,
+// so the CPU loop and a CUDA kernel share the arithmetic (DESIGN rule 2).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hoprag/core/config.hpp"
+#include "hoprag/core/error.hpp"
+
+namespace hoprag::quant {
+
+inline constexpr std::int64_t nf4_block = 64;         // elements per absmax
+inline constexpr std::int64_t nf4_absmax_block = 256; // absmax values per second-level scale
+
+/// The 16 NF4 values: N(0,1) quantiles normalised to [-1, 1] with an exact zero (bitsandbytes'
+/// create_normal_map(0.9677083), 8 positive and 7 negative levels plus 0), ascending.
+HOPRAG_INLINE float nf4_code(int i) {
+    constexpr float table[16] = {-1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
+                                 -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f,
+                                 0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
+                                 0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f};
+    return table[i & 15];
+}
+
+/// Index of the code value nearest to v (v in [-1, 1]; ties go to the lower index).
+HOPRAG_INLINE std::uint8_t nf4_encode(float v) {
+    int best = 0;
+    float best_d = fabsf(v - nf4_code(0));
+    for (int i = 1; i < 16; ++i) {
+        const float d = fabsf(v - nf4_code(i));
+        if (d < best_d) best = i, best_d = d;
+    }
+    return static_cast<std::uint8_t>(best);
+}
+
+/// absmax of x[0, nf4_block).
+HOPRAG_INLINE float nf4_block_absmax(const float* x) {
+    float m = 0.0f;
+    for (int i = 0; i < nf4_block; ++i) m = fmaxf(m, fabsf(x[i]));
+    return m;
+}
+
+/// Packs x[0, nf4_block) as codes of x / absmax into codes[0, nf4_block / 2).
+HOPRAG_INLINE void nf4_quantize_block(const float* x, float absmax, std::uint8_t* codes) {
+    const float inv = absmax > 0.0f ? 1.0f / absmax : 0.0f;
+    for (int i = 0; i < nf4_block / 2; ++i)
+        codes[i] = static_cast<std::uint8_t>((nf4_encode(x[2 * i] * inv) << 4) | nf4_encode(x[2 * i + 1] * inv));
+}
+
+/// Decoded absmax of block b from the double-quantised values.
+HOPRAG_INLINE float nf4_absmax(const std::int8_t* qabsmax, const float* scale2, float offset, std::int64_t b) {
+    return offset + static_cast<float>(qabsmax[b]) * (1.0f / 127.0f) * scale2[b / nf4_absmax_block];
+}
+
+/// out[0, nf4_block) = code * absmax for block `codes`.
+HOPRAG_INLINE void nf4_dequantize_block(const std::uint8_t* codes, float absmax, float* out) {
+    for (int i = 0; i < nf4_block / 2; ++i) {
+        out[2 * i] = nf4_code(codes[i] >> 4) * absmax;
+        out[2 * i + 1] = nf4_code(codes[i] & 15) * absmax;
+    }
+}
+
+/// A double-quantised NF4 matrix [rows, cols] in host memory (see the layout above).
+struct nf4_tensor {
+    std::int64_t rows = 0, cols = 0;
+    std::vector<std::uint8_t> codes;   // [rows * cols / 2]
+    std::vector<std::int8_t> qabsmax;  // [rows * cols / 64]
+    std::vector<float> scale2;         // [ceil(rows * cols / 64 / 256)]
+    float offset = 0.0f;
+
+    std::int64_t numel() const { return rows * cols; }
+    /// Bytes of storage (codes, absmax, scales, offset).
+    std::size_t storage_bytes() const { return codes.size() + qabsmax.size() + scale2.size() * 4 + 4; }
+    double bits_per_parameter() const { return numel() ? 8.0 * double(storage_bytes()) / double(numel()) : 0.0; }
+};
+
+/// Quantises x [rows, cols] (rows * cols a multiple of 64) to double-quantised NF4.
+inline nf4_tensor nf4_quantize(std::span<const float> x, std::int64_t rows, std::int64_t cols) {
+    if (rows < 0 || cols < 0 || static_cast<std::int64_t>(x.size()) != rows * cols)
+        throw shape_error("nf4_quantize: " + std::to_string(x.size()) + " values for a [" + std::to_string(rows) + ", " + std::to_string(cols) + "] matrix");
+    if ((rows * cols) % nf4_block != 0)
+        throw shape_error("nf4_quantize: element count " + std::to_string(rows * cols) + " is not a multiple of the block size 64");
+    nf4_tensor t;
+    t.rows = rows, t.cols = cols;
+    const std::int64_t blocks = rows * cols / nf4_block, groups = (blocks + nf4_absmax_block - 1) / nf4_absmax_block;
+    std::vector<float> absmax(static_cast<std::size_t>(blocks));
+    double mean = 0.0;
+    for (std::int64_t b = 0; b < blocks; ++b) mean += absmax[b] = nf4_block_absmax(x.data() + b * nf4_block);
+    t.offset = blocks ? static_cast<float>(mean / double(blocks)) : 0.0f;
+    t.scale2.assign(static_cast<std::size_t>(groups), 0.0f);
+    for (std::int64_t b = 0; b < blocks; ++b)
+        t.scale2[b / nf4_absmax_block] = std::fmax(t.scale2[b / nf4_absmax_block], std::fabs(absmax[b] - t.offset));
+    t.qabsmax.resize(static_cast<std::size_t>(blocks));
+    t.codes.resize(static_cast<std::size_t>(rows * cols / 2));
+    for (std::int64_t b = 0; b < blocks; ++b) {
+        const float s = t.scale2[b / nf4_absmax_block];
+        const float q = s > 0.0f ? std::nearbyint((absmax[b] - t.offset) / s * 127.0f) : 0.0f;
+        t.qabsmax[b] = static_cast<std::int8_t>(std::fmax(-127.0f, std::fmin(127.0f, q)));
+        // quantise the block against the absmax the decoder will see, so codes use its full range
+        const float am = nf4_absmax(t.qabsmax.data(), t.scale2.data(), t.offset, b);
+        nf4_quantize_block(x.data() + b * nf4_block, am, t.codes.data() + b * nf4_block / 2);
+    }
+    return t;
+}
+
+/// Dequantises rows [row0, row0 + count) of t into out [count, cols] (f32).
+inline void nf4_dequantize_rows(const nf4_tensor& t, std::int64_t row0, std::int64_t count, float* out) {
+    if (row0 < 0 || count < 0 || row0 + count > t.rows)
+        throw shape_error("nf4_dequantize_rows: rows [" + std::to_string(row0) + ", " + std::to_string(row0 + count) + ") outside " + std::to_string(t.rows));
+    const std::int64_t e0 = row0 * t.cols, e1 = (row0 + count) * t.cols;
+    // blocks may straddle rows when cols % 64 != 0: decode whole blocks and copy the part wanted
+    float tmp[nf4_block];
+    for (std::int64_t b = e0 / nf4_block; b * nf4_block < e1; ++b) {
+        nf4_dequantize_block(t.codes.data() + b * nf4_block / 2, nf4_absmax(t.qabsmax.data(), t.scale2.data(), t.offset, b), tmp);
+        for (std::int64_t i = 0; i < nf4_block; ++i) {
+            const std::int64_t e = b * nf4_block + i;
+            if (e >= e0 && e < e1) out[e - e0] = tmp[i];
+        }
+    }
+}
+
+/// The whole matrix as f32 [rows, cols].
+inline std::vector<float> nf4_dequantize(const nf4_tensor& t) {
+    std::vector<float> out(static_cast<std::size_t>(t.numel()));
+    nf4_dequantize_rows(t, 0, t.rows, out.data());
+    return out;
+}
+
+/// Quantisation policy: base weights stored as double-quantised NF4.
+struct nf4 {
+    static constexpr const char* name = "nf4";
+    static constexpr double bits_per_parameter = 4.0 + 8.0 / 64.0 + 32.0 / (64.0 * 256.0);
+};
+
+}  // namespace hoprag::quant

@@ -1,0 +1,117 @@
+// NF4 with double quantisation: the code table against N(0,1) quantiles computed here (bisection on
+// erf, bitsandbytes' construction with offset 0.9677083), encode = nearest code, block round trips
+// with an error bound from the code gaps and the absmax's double-quantisation error, storage of
+// ~4.127 bits per parameter, and the tiled dequantise-GEMM equal to a GEMM on the dequantised
+// matrix (float64 reference).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "hoprag/cpu/backend.hpp"
+#include "hoprag/cpu/nf4_gemm.hpp"
+#include "hoprag/quant/nf4.hpp"
+#include "hoprag/quant/none.hpp"
+#include "support/reference.hpp"
+
+using namespace hoprag;
+
+namespace {
+double norm_ppf(double p) {  // inverse standard normal CDF by bisection
+    double lo = -10, hi = 10;
+    for (int i = 0; i < 200; ++i) {
+        const double mid = 0.5 * (lo + hi);
+        (0.5 * (1 + std::erf(mid / std::sqrt(2.0))) < p ? lo : hi) = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+std::vector<float> normal_floats(std::size_t n, std::uint64_t seed) {
+    const philox_stream s{seed, 3};
+    std::vector<float> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = s.normal(i) * (i % 7 == 0 ? 3.0f : 1.0f);  // uneven blocks
+    return v;
+}
+}  // namespace
+
+TEST_CASE("nf4 code table is the normalised N(0,1) quantile map", "[nf4]") {
+    const double offset = 0.9677083;
+    std::vector<double> want;
+    for (int i = 0; i < 8; ++i) want.push_back(norm_ppf(offset + (0.5 - offset) * i / 8.0));   // 8 positive
+    for (int i = 0; i < 7; ++i) want.push_back(-norm_ppf(offset + (0.5 - offset) * i / 7.0));  // 7 negative
+    want.push_back(0.0);
+    const double mx = *std::max_element(want.begin(), want.end());
+    for (auto& w : want) w /= mx;
+    std::sort(want.begin(), want.end());
+    for (int i = 0; i < 16; ++i) {
+        INFO("code " << i);
+        CHECK(std::abs(quant::nf4_code(i) - want[static_cast<std::size_t>(i)]) < 2e-6);
+        CHECK(quant::nf4_encode(quant::nf4_code(i)) == i);
+    }
+    CHECK(quant::nf4_code(7) == 0.0f);
+    for (float v = -1.0f; v <= 1.0f; v += 0.001f) {  // encode picks the nearest code
+        const float got = std::abs(v - quant::nf4_code(quant::nf4_encode(v)));
+        for (int i = 0; i < 16; ++i) CHECK(got <= std::abs(v - quant::nf4_code(i)));
+    }
+}
+
+TEST_CASE("nf4 double-quantised round trip stays within the code gaps", "[nf4]") {
+    float max_gap = 0;
+    for (int i = 0; i < 15; ++i) max_gap = std::max(max_gap, quant::nf4_code(i + 1) - quant::nf4_code(i));
+    for (auto [rows, cols] : {std::pair<std::int64_t, std::int64_t>{1, 64}, {2, 96}, {37, 128}, {300, 576}}) {
+        const auto x = normal_floats(static_cast<std::size_t>(rows * cols), 5 + rows);
+        const auto t = quant::nf4_quantize(x, rows, cols);
+        const auto y = quant::nf4_dequantize(t);
+        double worst = 0, mse = 0, var = 0;
+        for (std::int64_t b = 0; b < rows * cols / 64; ++b) {
+            const float am_true = quant::nf4_block_absmax(x.data() + b * 64);
+            const float am = quant::nf4_absmax(t.qabsmax.data(), t.scale2.data(), t.offset, b);
+            // second level: linear int8 over [offset - scale2, offset + scale2]
+            CHECK(std::abs(am - am_true) <= t.scale2[b / 256] / 127.0f * 0.5f + 1e-6f);
+            for (std::int64_t i = b * 64; i < (b + 1) * 64; ++i) {
+                const double bound = am * max_gap / 2 + std::abs(am - am_true) + 1e-6;
+                worst = std::max(worst, std::abs(x[i] - y[i]) / bound);
+                mse += (x[i] - y[i]) * double(x[i] - y[i]), var += double(x[i]) * x[i];
+                // every decoded value is exactly a code times the decoded absmax
+                bool on_grid = false;
+                for (int c = 0; c < 16; ++c) on_grid = on_grid || y[i] == quant::nf4_code(c) * am;
+                CHECK(on_grid);
+            }
+        }
+        INFO(rows << "x" << cols << " relative mse " << mse / var);
+        CHECK(worst <= 1.0);
+        CHECK(mse / var < 0.02);  // NF4 on normal data: ~1% of the variance
+    }
+    CHECK_THROWS_AS(quant::nf4_quantize(std::vector<float>(100), 10, 10), shape_error);
+}
+
+TEST_CASE("nf4 storage is about 4.127 bits per parameter", "[nf4]") {
+    const auto t = quant::nf4_quantize(std::vector<float>(4096 * 256, 0.5f), 4096, 256);
+    CHECK(std::abs(t.bits_per_parameter() - 4.127) < 0.001);
+    CHECK(std::abs(quant::nf4::bits_per_parameter - 4.127) < 0.001);
+    CHECK(quant::none::bits_per_parameter == 32.0);
+    // an all-zero tensor decodes to zeros (absmax 0)
+    const auto z = quant::nf4_dequantize(quant::nf4_quantize(std::vector<float>(128, 0.0f), 2, 64));
+    CHECK(std::all_of(z.begin(), z.end(), [](float v) { return v == 0.0f; }));
+}
+
+TEST_CASE("nf4 dequantise-GEMM equals GEMM on the dequantised weights", "[nf4]") {
+    cpu::context ctx;
+    for (auto [m, n, k, tile] : {std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t>{1, 64, 64, 256},
+                                 {5, 300, 96, 64}, {17, 130, 576, 7}, {3, 2, 32, 1}}) {
+        const auto w = quant::nf4_quantize(normal_floats(static_cast<std::size_t>(n * k), n), n, k);
+        const auto wd = quant::nf4_dequantize(w);
+        const auto x = test::random_floats(static_cast<std::size_t>(m * k), 9 + m);
+        auto out = test::random_floats(static_cast<std::size_t>(m * n), 1 + m);
+        const auto before = out;
+        cpu::nf4_gemm(ctx, out.data(), x.data(), w, m, 0.5f, tile);
+        std::vector<double> want(static_cast<std::size_t>(m * n));
+        for (std::int64_t i = 0; i < m; ++i)
+            for (std::int64_t j = 0; j < n; ++j) {
+                double s = 0.5 * before[i * n + j];
+                for (std::int64_t c = 0; c < k; ++c) s += double(x[i * k + c]) * wd[j * k + c];
+                want[i * n + j] = s;
+            }
+        // f32 sums of k products of size ~1: absolute error ~ sqrt(k) * 1e-6
+        test::require_close(out, want, 1e-5, 1e-4, "nf4_gemm " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k));
+    }
+}
