@@ -11,6 +11,7 @@
 // against the decoder config, and lists all problems in one format_error.
 #pragma once
 
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -54,7 +55,7 @@ void save_peft(const std::filesystem::path& dir, const lora_adapters<Context>& a
     j["base_model_name_or_path"] = base_model_name_or_path;
     j["r"] = a.rank;
     j["lora_alpha"] = a.alpha;
-    j["lora_dropout"] = a.dropout;
+    j["lora_dropout"] = std::round(double(a.dropout) * 1e6) / 1e6;  // 0.05f, not 0.05000000074505806
     nlohmann::ordered_json mods = nlohmann::ordered_json::array();
     for (auto t : all_target_list)
         if (a.targets.contains(t)) mods.push_back(std::string(peft_module_names[static_cast<std::size_t>(t)]));
