@@ -169,6 +169,7 @@ inline std::vector<float> nf4_dequantize(const nf4_tensor& t) {
 struct nf4 {
     static constexpr const char* name = "nf4";
     static constexpr double bits_per_parameter = 4.0 + 8.0 / 64.0 + 32.0 / (64.0 * 256.0);
+    static constexpr bool quantizes = true;  // linears quantised to NF4 at load
 };
 
 }  // namespace hoprag::quant
