@@ -117,20 +117,45 @@ inline nf4_tensor nf4_quantize(std::span<const float> x, std::int64_t rows, std:
     return t;
 }
 
-/// Dequantises rows [row0, row0 + count) of t into out [count, cols] (f32).
-inline void nf4_dequantize_rows(const nf4_tensor& t, std::int64_t row0, std::int64_t count, float* out) {
-    if (row0 < 0 || count < 0 || row0 + count > t.rows)
-        throw shape_error("nf4_dequantize_rows: rows [" + std::to_string(row0) + ", " + std::to_string(row0 + count) + ") outside " + std::to_string(t.rows));
-    const std::int64_t e0 = row0 * t.cols, e1 = (row0 + count) * t.cols;
+/// A non-owning view of a double-quantised NF4 matrix [rows, cols] in any backend's memory (host
+/// pointers for cpu, device pointers for cuda); the layout is the one described at the top.
+struct nf4_view {
+    std::int64_t rows = 0, cols = 0;
+    const std::uint8_t* codes = nullptr;   // [rows * cols / 2]
+    const std::int8_t* qabsmax = nullptr;  // [rows * cols / 64]
+    const float* scale2 = nullptr;         // [ceil(rows * cols / 64 / 256)]
+    float offset = 0.0f;
+};
+
+/// The view of a host tensor (valid while t lives and is not resized).
+inline nf4_view view(const nf4_tensor& t) { return {t.rows, t.cols, t.codes.data(), t.qabsmax.data(), t.scale2.data(), t.offset}; }
+
+/// Element e of the matrix behind `w` (decoded alone: used by the CUDA tile kernel and the tails).
+HOPRAG_INLINE float nf4_element(const nf4_view& w, std::int64_t e) {
+    const std::uint8_t byte = w.codes[e / 2];
+    const float am = nf4_absmax(w.qabsmax, w.scale2, w.offset, e / nf4_block);
+    return nf4_code((e & 1) ? (byte & 15) : (byte >> 4)) * am;
+}
+
+/// Dequantises rows [row0, row0 + count) of host view w into out [count, cols] (f32).
+inline void nf4_dequantize_rows(const nf4_view& w, std::int64_t row0, std::int64_t count, float* out) {
+    if (row0 < 0 || count < 0 || row0 + count > w.rows)
+        throw shape_error("nf4_dequantize_rows: rows [" + std::to_string(row0) + ", " + std::to_string(row0 + count) + ") outside " + std::to_string(w.rows));
+    const std::int64_t e0 = row0 * w.cols, e1 = (row0 + count) * w.cols;
     // blocks may straddle rows when cols % 64 != 0: decode whole blocks and copy the part wanted
     float tmp[nf4_block];
     for (std::int64_t b = e0 / nf4_block; b * nf4_block < e1; ++b) {
-        nf4_dequantize_block(t.codes.data() + b * nf4_block / 2, nf4_absmax(t.qabsmax.data(), t.scale2.data(), t.offset, b), tmp);
+        nf4_dequantize_block(w.codes + b * nf4_block / 2, nf4_absmax(w.qabsmax, w.scale2, w.offset, b), tmp);
         for (std::int64_t i = 0; i < nf4_block; ++i) {
             const std::int64_t e = b * nf4_block + i;
             if (e >= e0 && e < e1) out[e - e0] = tmp[i];
         }
     }
+}
+
+/// Dequantises rows [row0, row0 + count) of t into out [count, cols] (f32).
+inline void nf4_dequantize_rows(const nf4_tensor& t, std::int64_t row0, std::int64_t count, float* out) {
+    nf4_dequantize_rows(view(t), row0, count, out);
 }
 
 /// The whole matrix as f32 [rows, cols].
@@ -144,6 +169,7 @@ inline std::vector<float> nf4_dequantize(const nf4_tensor& t) {
 struct nf4 {
     static constexpr const char* name = "nf4";
     static constexpr double bits_per_parameter = 4.0 + 8.0 / 64.0 + 32.0 / (64.0 * 256.0);
+    static constexpr bool quantizes = true;  // linears quantised to NF4 at load
 };
 
 }  // namespace hoprag::quant

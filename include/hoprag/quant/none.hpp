@@ -7,6 +7,7 @@ namespace hoprag::quant {
 struct none {
     static constexpr const char* name = "none";
     static constexpr double bits_per_parameter = 32.0;
+    static constexpr bool quantizes = false;  // linears stay f32
 };
 
 }  // namespace hoprag::quant

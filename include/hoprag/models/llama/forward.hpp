@@ -5,6 +5,9 @@
 // separate) LM head on the requested positions only. One call is a batched prefill (seq > 1) or a
 // one-token decode step (seq == 1); with a `kv_cache` the keys/values are appended and positions
 // continue from the cache length. Activations are allocated per call (sized by batch * seq).
+// The seven block linears go through a `Linears` functor (default `dense_linears`: the f32 weights
+// of `layer_weights`), so a caller such as components::generator can run NF4 bases and LoRA
+// adapters in the same forward.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "hoprag/adapters/targets.hpp"
 #include "hoprag/backend/buffer.hpp"
 #include "hoprag/backend/ops.hpp"
 #include "hoprag/core/error.hpp"
@@ -58,13 +62,25 @@ void copy(Context& ctx, float* dst, const float* src, std::int64_t n) {
 }
 }  // namespace detail
 
+/// The default Linears of forward(): out [rows, n] = x [rows, k] W^T + beta * out with W the f32
+/// matrix of `layer` for slot t (q, k, v, o, gate, up, down). A replacement takes the same call.
+struct dense_linears {
+    template <class Context>
+    void operator()(Context& ctx, const layer_weights<Context>& w, std::size_t /*layer*/, adapters::target t, float* out, const float* x,
+                    std::int64_t rows, std::int64_t k, std::int64_t n, float beta) const {
+        const buffer<Context, float>* table[] = {&w.wq, &w.wk, &w.wv, &w.wo, &w.w_gate, &w.w_up, &w.w_down};
+        detail::linear(ctx, out, x, table[static_cast<std::size_t>(t)]->data(), rows, k, n, beta);
+    }
+};
+
 /// Runs the decoder on ids [batch, seq] (host memory) and returns host logits [batch, vocab] of
 /// the positions `last` [batch] (default: seq - 1 for every row; with right padding pass each
 /// row's last real position). With `cache` (cache->batch == batch, room for seq more tokens) the
 /// tokens sit at positions cache->length.. and are appended; without it positions start at 0.
-template <class Context>
+/// `lin` computes the block linears (see dense_linears).
+template <class Context, class Linears = dense_linears>
 std::vector<float> forward(Context& ctx, const weights<Context>& m, kv_cache<std::type_identity_t<Context>>* cache, std::span<const std::int32_t> ids,
-                           std::int64_t batch, std::int64_t seq, std::span<const std::int64_t> last = {}) {
+                           std::int64_t batch, std::int64_t seq, std::span<const std::int64_t> last = {}, const Linears& lin = {}) {
     const config& c = m.cfg;
     if (batch <= 0 || seq <= 0 || static_cast<std::int64_t>(ids.size()) != batch * seq)
         throw shape_error("llama forward: ids hold " + std::to_string(ids.size()) + " tokens, expected batch " + std::to_string(batch) +
@@ -104,9 +120,9 @@ std::vector<float> forward(Context& ctx, const weights<Context>& m, kv_cache<std
     for (std::size_t l = 0; l < m.layers.size(); ++l) {
         const auto& w = m.layers[l];
         rmsnorm_forward(ctx, xn.data(), rstd.data(), x.data(), w.attn_norm.data(), N, H, eps);
-        detail::linear(ctx, q.data(), xn.data(), w.wq.data(), N, H, qd);
-        detail::linear(ctx, kn.data(), xn.data(), w.wk.data(), N, H, kvd);
-        detail::linear(ctx, vn.data(), xn.data(), w.wv.data(), N, H, kvd);
+        lin(ctx, w, l, adapters::target::q, q.data(), xn.data(), N, H, qd, 0.0f);
+        lin(ctx, w, l, adapters::target::k, kn.data(), xn.data(), N, H, kvd, 0.0f);
+        lin(ctx, w, l, adapters::target::v, vn.data(), xn.data(), N, H, kvd, 0.0f);
         rope_forward(ctx, q.data(), d_pos.data(), batch, seq, c.num_heads, D, theta, m.rope);
         rope_forward(ctx, kn.data(), d_pos.data(), batch, seq, c.num_kv_heads, D, theta, m.rope);
         const float *kp = kn.data(), *vp = vn.data();
@@ -125,12 +141,12 @@ std::vector<float> forward(Context& ctx, const weights<Context>& m, kv_cache<std
             vp = gather ? vg.data() : cv;
         }
         attention_forward(ctx, ad, att.data(), probs.data(), q.data(), kp, vp);
-        detail::linear(ctx, x.data(), att.data(), w.wo.data(), N, qd, H, 1.0f);
+        lin(ctx, w, l, adapters::target::o, x.data(), att.data(), N, qd, H, 1.0f);
         rmsnorm_forward(ctx, xn.data(), rstd.data(), x.data(), w.ffn_norm.data(), N, H, eps);
-        detail::linear(ctx, gate.data(), xn.data(), w.w_gate.data(), N, H, F);
-        detail::linear(ctx, up.data(), xn.data(), w.w_up.data(), N, H, F);
+        lin(ctx, w, l, adapters::target::gate, gate.data(), xn.data(), N, H, F, 0.0f);
+        lin(ctx, w, l, adapters::target::up, up.data(), xn.data(), N, H, F, 0.0f);
         swiglu_forward(ctx, gate.data(), gate.data(), up.data(), N * F);
-        detail::linear(ctx, x.data(), gate.data(), w.w_down.data(), N, F, H, 1.0f);
+        lin(ctx, w, l, adapters::target::down, x.data(), gate.data(), N, F, H, 1.0f);
     }
     if (cache) cache->length = kv_len;
     // final norm and LM head on the requested rows only

@@ -30,9 +30,10 @@ struct generation {
 /// Generates a continuation of `prompt` (non-empty). `decode` maps generated ids to text; it is
 /// needed only when stop strings are given. With a stop string the returned tokens end with the
 /// token that completed it.
-template <class Context>
+/// `lin` computes the block linears (see forward()).
+template <class Context, class Linears = dense_linears>
 generation generate(Context& ctx, const weights<Context>& m, std::span<const std::int32_t> prompt, const generate_options& o,
-                    const std::function<std::string(std::span<const std::int32_t>)>& decode = {}) {
+                    const std::function<std::string(std::span<const std::int32_t>)>& decode = {}, const Linears& lin = {}) {
     o.sampling.validate();
     if (prompt.empty()) throw shape_error("generate: the prompt is empty");
     if (o.max_new_tokens < 0) throw config_error("generate: max_new_tokens must be >= 0");
@@ -44,7 +45,7 @@ generation generate(Context& ctx, const weights<Context>& m, std::span<const std
     if (o.max_new_tokens == 0) return g;
     const auto len = static_cast<std::int64_t>(prompt.size());
     kv_cache<Context> cache(ctx, m.cfg, 1, len + o.max_new_tokens);
-    std::vector<float> logits = forward(ctx, m, &cache, prompt, 1, len);
+    std::vector<float> logits = forward(ctx, m, &cache, prompt, 1, len, {}, lin);
     for (std::int64_t step = 0; step < o.max_new_tokens; ++step) {
         const std::int32_t t = sample_token(logits, o.sampling, static_cast<std::uint64_t>(step));
         if (std::find(stop.begin(), stop.end(), t) != stop.end()) {
@@ -62,7 +63,7 @@ generation generate(Context& ctx, const weights<Context>& m, std::span<const std
             }
         }
         if (step + 1 == o.max_new_tokens) break;
-        logits = forward(ctx, m, &cache, std::span<const std::int32_t>(&t, 1), 1, 1);
+        logits = forward(ctx, m, &cache, std::span<const std::int32_t>(&t, 1), 1, 1, {}, lin);
     }
     return g;
 }

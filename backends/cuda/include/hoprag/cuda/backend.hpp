@@ -10,6 +10,7 @@
 #include "hoprag/cuda/elementwise.hpp"
 #include "hoprag/cuda/embedding.hpp"
 #include "hoprag/cuda/gemm.hpp"
+#include "hoprag/cuda/nf4_gemm.hpp"
 #include "hoprag/cuda/norms.hpp"
 #include "hoprag/cuda/profile.hpp"
 #include "hoprag/cuda/rope.hpp"

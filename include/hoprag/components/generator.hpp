@@ -1,0 +1,155 @@
+// The design card's Generator<Quant, Adapter>: `generator<Quant, Adapter, Backend>` wires the
+// Llama-family decoder (models/llama) to a quantisation policy and an adapter policy on a backend.
+//  * Quant (quant::nf4 or quant::none): with nf4 every block linear (q, k, v, o, gate, up, down) of
+//    any loaded base — GGUF (dequantised to f32 on read) or safetensors — is quantised to
+//    double-quantised NF4 at load and the f32 copy released; embeddings, norms and the LM head stay
+//    f32. With none the linears stay f32.
+//  * Adapter (adapters::lora<R, Alpha, Targets> or adapters::none): a LoRA on each targeted linear
+//    (fresh: A Kaiming-uniform, B zero, so the output equals the base), loadable from and savable
+//    to a PEFT folder.
+// Forward and generate run the decoder with a Linears functor that calls nn::adapted_forward
+// (base GEMM or NF4 dequantise-GEMM, plus scale * B A x).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "hoprag/adapters/lora.hpp"
+#include "hoprag/adapters/none.hpp"
+#include "hoprag/adapters/peft.hpp"
+#include "hoprag/backend/concept.hpp"
+#include "hoprag/models/llama/forward.hpp"
+#include "hoprag/models/llama/generate.hpp"
+#include "hoprag/models/llama/weights.hpp"
+#include "hoprag/nn/frozen_linear.hpp"
+#include "hoprag/nn/lora.hpp"
+#include "hoprag/quant/concept.hpp"
+#include "hoprag/quant/nf4.hpp"
+#include "hoprag/quant/none.hpp"
+
+namespace hoprag::components {
+
+/// Generator<Quant, Adapter> on `Backend` (cpu::backend or cuda::backend).
+template <class Quant, class Adapter, class Backend>
+class generator {
+    static_assert(quant::quant_policy<Quant>,
+                  "generator<Quant, Adapter, Backend>: Quant is not a quantisation policy: it needs static members `name`, "
+                  "`bits_per_parameter` and `quantizes` (use quant::nf4 or quant::none)");
+    static_assert(adapters::adapter_policy<Adapter>,
+                  "generator<Quant, Adapter, Backend>: Adapter is not an adapter policy: it needs static members `name`, `enabled`, "
+                  "`rank`, `alpha`, `scale` and `targets` (use adapters::lora<Rank, Alpha, Targets> or adapters::none)");
+    static_assert(backend<Backend>,
+                  "generator<Quant, Adapter, Backend>: Backend is not a backend policy: it needs a `context` derived from "
+                  "hoprag::context, a `name` and the op set (include hoprag/cpu/backend.hpp or hoprag/cuda/backend.hpp and pass "
+                  "cpu::backend or cuda::backend)");
+
+public:
+    using context = typename Backend::context;
+    using linear_table = std::vector<std::array<nn::frozen_linear<context>, adapters::target_count>>;
+
+    /// Loads the decoder from `src` (config c), quantises the block linears when Quant::quantizes
+    /// and, when Adapter::enabled, creates fresh adapters from `seed`.
+    generator(context& ctx, const models::llama::config& c, const models::llama::weight_source& src, std::uint64_t seed = 0)
+        : ctx_(&ctx), model_(models::llama::load_weights(ctx, c, src)) {
+        const auto shapes = models::llama::layer_shapes(c);
+        base_.resize(model_.layers.size());
+        for (std::size_t l = 0; l < model_.layers.size(); ++l) {
+            auto& w = model_.layers[l];
+            buffer<context, float>* table[] = {&w.wq, &w.wk, &w.wv, &w.wo, &w.w_gate, &w.w_up, &w.w_down};
+            for (auto t : adapters::all_target_list) {
+                const auto i = static_cast<std::size_t>(t);
+                const auto& s = shapes[adapters::layer_field_of(t)];
+                auto& f = base_[l][i];
+                if constexpr (Quant::quantizes) {
+                    if ((s[0] * s[1]) % quant::nf4_block != 0)
+                        throw config_error(src.origin + ": layer " + std::to_string(l) + " " + std::string(adapters::peft_module_names[i]) + " has " +
+                                           std::to_string(s[0] * s[1]) + " weights, not a multiple of the NF4 block size 64");
+                    f = nn::make_nf4(ctx, table[i]->to_host(), s[0], s[1]);
+                    *table[i] = buffer<context, float>();  // release the f32 copy
+                } else {
+                    f.out = s[0], f.in = s[1];
+                    f.dense = std::move(*table[i]);
+                }
+            }
+        }
+        if constexpr (Adapter::enabled) lora_ = adapters::make_lora_adapters<Adapter>(ctx, c, seed);
+    }
+
+    /// From a GGUF Llama/Mistral file (kept open only during the constructor).
+    static generator from_gguf(context& ctx, const std::filesystem::path& path, std::uint64_t seed = 0) {
+        const io::gguf_file g(path);
+        return generator(ctx, models::llama::config_from_gguf(g), models::llama::gguf_source(g), seed);
+    }
+    /// From a Hugging Face folder (config.json + safetensors).
+    static generator from_hf(context& ctx, const std::filesystem::path& folder, std::uint64_t seed = 0) {
+        const io::safetensors_checkpoint ck(folder);
+        return generator(ctx, models::llama::load_config(folder), models::llama::hf_source(ck, folder.string()), seed);
+    }
+
+    const models::llama::config& config() const { return model_.cfg; }
+    /// Decoder weights outside the block linears (embedding, norms, LM head).
+    const models::llama::weights<context>& model() const { return model_; }
+    /// The frozen base of (layer, t).
+    const nn::frozen_linear<context>& base(std::size_t layer, adapters::target t) const { return base_.at(layer)[static_cast<std::size_t>(t)]; }
+    /// Bytes of all block linears in backend memory.
+    std::size_t linear_bytes() const {
+        std::size_t n = 0;
+        for (const auto& layer : base_)
+            for (const auto& f : layer) n += f.storage_bytes();
+        return n;
+    }
+
+    /// The adapters (Adapter::enabled only).
+    adapters::lora_adapters<context>& adapter() requires(Adapter::enabled) { return lora_; }
+    const adapters::lora_adapters<context>& adapter() const requires(Adapter::enabled) { return lora_; }
+    /// Replaces the adapters with a PEFT folder; its rank must be Adapter::rank and its targets Adapter::targets.
+    void load_adapter(const std::filesystem::path& dir) requires(Adapter::enabled) {
+        auto a = adapters::load_peft(*ctx_, dir, model_.cfg);
+        if (a.rank != Adapter::rank || !(a.targets == Adapter::targets))
+            throw config_error(dir.string() + ": adapter has rank " + std::to_string(a.rank) + " and " + std::to_string(a.targets.size()) +
+                               " target modules; this generator's policy wants rank " + std::to_string(Adapter::rank) + " and " +
+                               std::to_string(Adapter::targets.size()));
+        lora_ = std::move(a);
+    }
+    /// Writes the adapters as a PEFT folder.
+    void save_adapter(const std::filesystem::path& dir, const std::string& base_model_name_or_path) const requires(Adapter::enabled) {
+        adapters::save_peft(dir, lora_, base_model_name_or_path);
+    }
+
+    /// The Linears functor of this generator (base + adapter on each block linear).
+    struct linears {
+        const linear_table* base;
+        const adapters::lora_adapters<context>* lora;  // nullptr without adapters
+        void operator()(context& ctx, const models::llama::layer_weights<context>&, std::size_t layer, adapters::target t, float* out,
+                        const float* x, std::int64_t rows, std::int64_t, std::int64_t, float beta) const {
+            nn::adapted_forward(ctx, (*base)[layer][static_cast<std::size_t>(t)], lora ? lora->find(layer, t) : nullptr, out, x, rows, beta);
+        }
+    };
+    linears make_linears() const { return {&base_, Adapter::enabled ? &lora_ : nullptr}; }
+
+    /// Logits [batch, vocab] of ids [batch, seq] (see models::llama::forward), adapters applied.
+    std::vector<float> forward(std::span<const std::int32_t> ids, std::int64_t batch, std::int64_t seq, std::span<const std::int64_t> last = {},
+                               models::llama::kv_cache<context>* cache = nullptr) const {
+        return models::llama::forward(*ctx_, model_, cache, ids, batch, seq, last, make_linears());
+    }
+
+    /// Generates a continuation of `prompt` (see models::llama::generate), adapters applied.
+    models::llama::generation generate(std::span<const std::int32_t> prompt, const models::llama::generate_options& o,
+                                       const std::function<std::string(std::span<const std::int32_t>)>& decode = {}) const {
+        return models::llama::generate(*ctx_, model_, prompt, o, decode, make_linears());
+    }
+
+private:
+    context* ctx_;
+    models::llama::weights<context> model_;
+    linear_table base_;
+    adapters::lora_adapters<context> lora_;
+};
+
+}  // namespace hoprag::components
