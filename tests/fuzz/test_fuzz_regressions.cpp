@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -59,4 +60,40 @@ TEST_CASE("inputs the fuzzers crashed on are handled", "[fuzz]") {
             INFO(p.string());
             CHECK_NOTHROW(run(target, read_all(p)));
         }
+}
+
+TEST_CASE("tokenizer.json integers that are floats or out of range are format_errors (fuzz finding)", "[fuzz][tokenizers]") {
+    // Found by fuzz_tokenizer_json under UBSan: a vocab id of 1111...116 (too big for int64, so the
+    // JSON parser stores it as a double) was converted to long with undefined behaviour.
+    const auto base = nlohmann::json::parse(read_all(std::filesystem::path(hoprag::test::source_dir()) /
+                                                     "tests/fuzz/seeds/tokenizer_json/wordpiece_tiny.json"));
+    REQUIRE(hoprag::fuzz::tokenizer_json_one(base.dump()));
+    const auto huge = nlohmann::json::parse("1111111111111111111111111111111111111111116");
+    REQUIRE(huge.is_number_float());
+    const auto edits = std::vector<std::pair<std::string, std::function<void(nlohmann::json&)>>>{
+        {"model.vocab id", [&](nlohmann::json& j) { j["model"]["vocab"]["hello"] = huge; }},
+        {"model.vocab id", [&](nlohmann::json& j) { j["model"]["vocab"]["hello"] = 4.5; }},
+        {"added_tokens id", [&](nlohmann::json& j) { j["added_tokens"][0]["id"] = 1e30; }},
+        {"added_tokens id", [&](nlohmann::json& j) { j["added_tokens"][0]["id"] = 5'000'000'000LL; }},
+        {"special token id", [&](nlohmann::json& j) { j["post_processor"]["special_tokens"]["[CLS]"]["ids"][0] = -1e300; }},
+        {"type_id", [&](nlohmann::json& j) { j["post_processor"]["single"][0]["SpecialToken"]["type_id"] = 1e20; }},
+        {"max_input_chars_per_word", [&](nlohmann::json& j) { j["model"]["max_input_chars_per_word"] = -3; }},
+        {"cls id", [&](nlohmann::json& j) {
+             j["post_processor"] = {{"type", "BertProcessing"}, {"sep", {"[SEP]", 3}}, {"cls", {"[CLS]", 2.0e40}}};
+         }},
+    };
+    for (const auto& [field, edit] : edits) {
+        auto j = base;
+        edit(j);
+        INFO(field << ": " << j.dump());
+        try {
+            (void)hoprag::tokenizers::parse_tokenizer_json(j.dump(), "edited.json");
+            FAIL("accepted");
+        } catch (const hoprag::format_error& e) {
+            const std::string what = e.what();
+            INFO(what);
+            CHECK(what.find("edited.json") != std::string::npos);
+            CHECK(what.find(field) != std::string::npos);
+        }
+    }
 }
