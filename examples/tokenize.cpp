@@ -1,6 +1,6 @@
 // hoprag-tokenize: encode lines of UTF-8 text to token ids (or decode id lines back to text) with a
 // Hugging Face tokenizer.json — WordPiece (BERT family), byte-level BPE (GPT-2, SmolLM2) or
-// SentencePiece-style BPE (Llama, Mistral). One output line per input line, so it composes with
+// SentencePiece-style BPE (Llama, Mistral) — or the tokenizer stored in a GGUF model file. One output line per input line, so it composes with
 // other tools; a one-line JSON summary goes to stderr at the end.
 #include <charconv>
 #include <chrono>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "hoprag/tokenizers/tokenizer_json.hpp"
+#include "hoprag/tokenizers/load_tokenizer.hpp"
 
 namespace {
 
@@ -17,7 +17,8 @@ constexpr const char* usage =
     "usage: hoprag-tokenize --tokenizer PATH [--pair] [--max-length N] [--no-special-tokens] [--decode]\n"
     "\n"
     "Reads UTF-8 lines from stdin and prints one line of space-separated token ids per line.\n"
-    "  --tokenizer PATH      a tokenizer.json, or a model folder holding one\n"
+    "  --tokenizer PATH      a tokenizer.json, a GGUF model file, or a model folder holding either\n"
+    "                        (a SentencePiece tokenizer.model is not supported: use tokenizer.json)\n"
     "  --pair                each line holds two texts separated by a tab (cross-encoder input:\n"
     "                        [CLS] A [SEP] B [SEP], token type ids 0 then 1)\n"
     "  --max-length N        truncate to N ids, special tokens included (pairs: longest_first)\n"
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     std::size_t lines = 0, total_ids = 0;
     try {
-        const auto tok = hoprag::tokenizers::load_tokenizer_json(path);
+        const auto tok = hoprag::tokenizers::load_tokenizer(path);
         std::string line, out;
         while (std::getline(std::cin, line)) {
             ++lines;

@@ -7,8 +7,9 @@
 
 #include <filesystem>
 
+#include "hoprag/io/gguf.hpp"
+#include "hoprag/tokenizers/gguf_tokenizer.hpp"
 #include "hoprag/tokenizers/tokenizer_json.hpp"
-#include "tokenizers/gguf_metadata.hpp"
 #include "tokenizers/golden_support.hpp"
 
 using namespace hoprag;
@@ -80,9 +81,12 @@ TEST_CASE("MiniLM pair encoding with longest_first truncation equals the referen
 
 TEST_CASE("SmolLM2 byte-level BPE from GGUF metadata: ids equal the reference, lossless round trips", "[tokenizers][golden]") {
     const auto gguf = test::model_path("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf");
-    const auto meta = test::read_gguf_tokenizer(gguf);
+    const io::gguf_file file(gguf);
+    const auto meta = gguf_metadata_from(file.metadata(), gguf);
     CHECK(meta.pre == "smollm");
-    const tokenizer tok(spec_from_gguf(meta, gguf));
+    CHECK(meta.model == "gpt2");
+    CHECK(meta.tokens.size() == meta.token_types.size());
+    const tokenizer tok = load_gguf_tokenizer(file);
     CHECK(tok.vocab_size() == 49152);
     check_all(tok, "tokenizer_smollm2.ids", true);
     for (const auto& s : test::golden_inputs()) {
@@ -96,7 +100,8 @@ TEST_CASE("SmolLM2 as tokenizer.json (same layout as the golden script writes) l
     // The JSON form of the GGUF vocabulary, written here so the test needs no Python; the golden
     // script writes the same layout (checked by the PyPI package) to .cache/models/.../tokenizer.json,
     // which is also checked when present.
-    const auto meta = test::read_gguf_tokenizer(test::model_path("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"));
+    const auto gguf = test::model_path("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf");
+    const auto meta = gguf_metadata_from(io::gguf_file(gguf).metadata(), gguf);
     nlohmann::json j;
     j["added_tokens"] = nlohmann::json::array();
     for (std::size_t i = 0; i < meta.tokens.size(); ++i)

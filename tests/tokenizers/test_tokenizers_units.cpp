@@ -209,6 +209,7 @@ TEST_CASE("structurally mutated tokenizer.json values give hoprag errors or work
         }
     }
     INFO(loaded << " loaded, " << rejected << " rejected");
-    CHECK(loaded > 20);
+    // 20 of the 120 load since ids must be JSON integers (true as an id was once read as 1)
+    CHECK(loaded >= 15);
     CHECK(rejected > 20);
 }

@@ -193,7 +193,9 @@ inline safetensors_header parse_safetensors(std::span<const std::byte> file, con
         std::size_t index;
     };
     std::vector<range> ranges;
-    for (const auto& [key, value] : j.items()) {
+    for (const auto& item : j.items()) {
+        const std::string& key = item.key();  // not a structured binding: clang < 16 cannot capture those
+        const auto& value = item.value();
         if (key == "__metadata__") {
             if (!value.is_object()) throw fail("__metadata__ is not an object");
             for (const auto& [mk, mv] : value.items()) {

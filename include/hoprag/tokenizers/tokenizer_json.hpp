@@ -13,9 +13,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
+#include <stdexcept>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 #include "hoprag/core/error.hpp"
 #include "hoprag/tokenizers/tokenizer.hpp"
@@ -36,10 +40,34 @@ inline std::string type_of(const nlohmann::json& j, const std::string& where) {
     return t.get<std::string>();
 }
 
+/// A field of the wrong kind found below the file level; parse_tokenizer_json adds the file name.
+struct field_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// `v` as an integer of type T. nlohmann's get<T>() on a float (1e42 is one) or an out-of-range
+/// integer would convert with undefined behaviour, so the kind and range are checked first.
+template <class T>
+T as_int(const nlohmann::json& v, std::string_view what) {
+    static_assert(std::is_integral_v<T> && !std::is_same_v<T, bool>);
+    if (!v.is_number_integer()) throw field_error(std::string(what) + " is " + v.dump() + ", expected an integer");
+    bool ok;
+    if (v.is_number_unsigned()) ok = v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+    else {
+        const auto x = v.get<std::int64_t>();
+        ok = std::is_signed_v<T> ? x >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
+                                       (sizeof(T) >= 8 || x <= static_cast<std::int64_t>(std::numeric_limits<T>::max()))
+                                 : x >= 0;
+    }
+    if (!ok) throw field_error(std::string(what) + " = " + v.dump() + " is out of range");
+    return v.get<T>();
+}
+
 template <class T>
 T get_or(const nlohmann::json& j, const char* key, T fallback) {
     if (!j.is_object() || !j.contains(key) || j.at(key).is_null()) return fallback;
-    return j.at(key).get<T>();
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return as_int<T>(j.at(key), std::string("field \"") + key + "\"");
+    else return j.at(key).get<T>();
 }
 
 inline void parse_normalizer(const nlohmann::json& n, tokenizer_spec& s) {
@@ -130,7 +158,9 @@ inline std::vector<template_piece> parse_template(const nlohmann::json& t, const
             p.type_id = get_or(item["SpecialToken"], "type_id", 0);
             if (!specials.contains(name))
                 throw format_error(where + ": special token \"" + name + "\" used in the template is not in special_tokens");
-            p.ids = member(specials[name], "ids", where).get<std::vector<token_id>>();
+            const auto& ids = member(specials[name], "ids", where);
+            if (!ids.is_array()) throw format_error(where + ": special_tokens \"" + name + "\" ids is not an array");
+            for (const auto& id : ids) p.ids.push_back(as_int<token_id>(id, "post_processor special token id"));
         } else {
             throw format_error(where + ": template item " + item.dump() + " is neither Sequence nor SpecialToken");
         }
@@ -153,7 +183,7 @@ inline void parse_post_processor(const nlohmann::json& p, tokenizer_spec& s) {
     }
     if (type == "BertProcessing") {
         const auto sep = member(p, "sep", where), cls = member(p, "cls", where);  // ["[SEP]", 102]
-        const token_id sep_id = sep.at(1).get<token_id>(), cls_id = cls.at(1).get<token_id>();
+        const token_id sep_id = as_int<token_id>(sep.at(1), "post_processor sep id"), cls_id = as_int<token_id>(cls.at(1), "post_processor cls id");
         s.single_template = {{false, 0, {cls_id}, 0}, {true, 0, {}, 0}, {false, 0, {sep_id}, 0}};
         s.pair_template = {{false, 0, {cls_id}, 0}, {true, 0, {}, 0}, {false, 0, {sep_id}, 0}, {true, 1, {}, 1}, {false, 0, {sep_id}, 1}};
         return;
@@ -214,13 +244,13 @@ inline tokenizer_spec parse_tokenizer_json(std::string_view text, const std::str
         if (!vocab.is_object()) throw format_error(source + ": model.vocab is not an object of token -> id");
         std::size_t n = 0;
         for (const auto& [tok, id] : vocab.items()) {
-            const auto v = id.get<std::int64_t>();
+            const auto v = detail::as_int<std::int64_t>(id, "model.vocab id of \"" + tok + "\"");
             if (v < 0 || v > 16'000'000) throw format_error(source + ": token \"" + tok + "\" has id " + std::to_string(v) + " (expected 0..16000000)");
             n = std::max(n, static_cast<std::size_t>(v) + 1);
         }
         s.vocab.assign(n, std::string{});
         for (const auto& [tok, id] : vocab.items()) {
-            auto& slot = s.vocab[id.get<std::size_t>()];
+            auto& slot = s.vocab[id.get<std::size_t>()];  // an integer in 0..16M, checked above
             if (!slot.empty()) throw format_error(source + ": id " + std::to_string(id.get<std::size_t>()) + " is used by \"" + slot + "\" and \"" + tok + "\"");
             slot = tok;
         }
@@ -259,7 +289,7 @@ inline tokenizer_spec parse_tokenizer_json(std::string_view text, const std::str
         for (const auto& a : j.value("added_tokens", nlohmann::json::array())) {
             added_token t;
             t.content = detail::member(a, "content", source + ": added_tokens").get<std::string>();
-            t.id = detail::member(a, "id", source + ": added_tokens").get<token_id>();
+            t.id = detail::as_int<token_id>(detail::member(a, "id", source + ": added_tokens"), "added_tokens id");
             t.special = detail::get_or(a, "special", false);
             for (const char* flag : {"lstrip", "rstrip", "single_word"})
                 if (detail::get_or(a, flag, false))
@@ -275,6 +305,8 @@ inline tokenizer_spec parse_tokenizer_json(std::string_view text, const std::str
         detail::parse_decoder(j.value("decoder", nlohmann::json()), s);  // after pre_tokenizer (replacement)
     } catch (const nlohmann::json::exception& e) {
         throw format_error(source + ": unexpected structure (" + e.what() + ")");
+    } catch (const detail::field_error& e) {
+        throw format_error(source + ": " + e.what());
     }
     return s;
 }
