@@ -14,9 +14,9 @@
 #include "hoprag/data/corpus.hpp"
 #include "hoprag/data/hotpotqa.hpp"
 #include "hoprag/data/tokenizer_counter.hpp"
+#include "hoprag/tokenizers/gguf_tokenizer.hpp"
 #include "hoprag/tokenizers/tokenizer_json.hpp"
 #include "support/reference.hpp"
-#include "tokenizers/gguf_metadata.hpp"
 #include "tokenizers/golden_support.hpp"
 
 using namespace hoprag;
@@ -275,9 +275,8 @@ TEST_CASE("corpus: the shared samples", "[data][corpus]") {
 TEST_CASE("corpus: chunking with the real MiniLM WordPiece and SmolLM2 BPE tokenizers", "[data][corpus][tokenizers]") {
     const auto records = load_all(sample("hotpot_train_sample.jsonl"));
     const auto minilm = tokenizers::load_tokenizer_json(test::model_path("all-minilm-l6-v2"));
-    const auto smol_meta =
-        test::read_gguf_tokenizer(test::model_path("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"));
-    const tokenizers::tokenizer smol(tokenizers::spec_from_gguf(smol_meta, "SmolLM2 gguf"));
+    const auto smol =
+        tokenizers::load_gguf_tokenizer(test::model_path("smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"));
     auto encoded = [](const tokenizers::tokenizer& t, std::string_view s) {
         std::vector<tokenizers::token_id> ids;
         t.encode_raw(s, ids);
