@@ -1,6 +1,7 @@
 // hoprag-tokenize: encode lines of UTF-8 text to token ids (or decode id lines back to text) with a
 // Hugging Face tokenizer.json — WordPiece (BERT family), byte-level BPE (GPT-2, SmolLM2) or
-// SentencePiece-style BPE (Llama, Mistral) — or the tokenizer stored in a GGUF model file. One output line per input line, so it composes with
+// SentencePiece-style BPE (Llama, Mistral) — a SentencePiece tokenizer.model (BPE), or the tokenizer
+// stored in a GGUF model file. One output line per input line, so it composes with
 // other tools; a one-line JSON summary goes to stderr at the end.
 #include <charconv>
 #include <chrono>
@@ -17,8 +18,8 @@ constexpr const char* usage =
     "usage: hoprag-tokenize --tokenizer PATH [--pair] [--max-length N] [--no-special-tokens] [--decode]\n"
     "\n"
     "Reads UTF-8 lines from stdin and prints one line of space-separated token ids per line.\n"
-    "  --tokenizer PATH      a tokenizer.json, a GGUF model file, or a model folder holding either\n"
-    "                        (a SentencePiece tokenizer.model is not supported: use tokenizer.json)\n"
+    "  --tokenizer PATH      a tokenizer.json, a SentencePiece tokenizer.model (BPE), a GGUF model\n"
+    "                        file, or a model folder holding one of them\n"
     "  --pair                each line holds two texts separated by a tab (cross-encoder input:\n"
     "                        [CLS] A [SEP] B [SEP], token type ids 0 then 1)\n"
     "  --max-length N        truncate to N ids, special tokens included (pairs: longest_first)\n"

@@ -97,7 +97,7 @@ TEST_CASE("GGUF tokenizer: missing or mistyped keys are format_errors naming the
     CHECK_THROWS_AS(tokenizer(spec_from_gguf(gguf_metadata_from(with("tokenizer.ggml.model", str("llama")), "x.gguf"), "x.gguf")), config_error);
 }
 
-TEST_CASE("load_tokenizer: tokenizer.json, GGUF, folders and the refused tokenizer.model", "[tokenizers][gguf]") {
+TEST_CASE("load_tokenizer: tokenizer.json, GGUF, folders and tokenizer.model", "[tokenizers][gguf]") {
     const auto json_ids = load_tokenizer_json(tiny_json).encode("Hello, world!").ids;
     CHECK(json_ids == std::vector<token_id>{2, 4, 5, 6, 7, 3});
     CHECK(load_tokenizer(tiny_json).encode("Hello, world!").ids == json_ids);
@@ -111,14 +111,16 @@ TEST_CASE("load_tokenizer: tokenizer.json, GGUF, folders and the refused tokeniz
     std::filesystem::copy_file(tiny_gguf, gguf_dir / "model.gguf");
     CHECK(load_tokenizer(gguf_dir).encode("Hello world").ids == std::vector<token_id>{1, 13, 15, 17, 4, 9});
 
+    // A folder holding only tokenizer.model, and the file itself, go to the SentencePiece reader:
+    // a malformed one is a format_error naming the byte offset (full tests: test_sentencepiece_model).
     const auto spm_dir = scratch("spm");
     std::ofstream(spm_dir / "tokenizer.model") << "\x0a\x05hello";
     for (const auto& p : {spm_dir, spm_dir / "tokenizer.model"}) {
         try {
             (void)load_tokenizer(p);
-            FAIL("tokenizer.model accepted");
-        } catch (const config_error& e) {
-            CHECK(std::string(e.what()).find("not supported: protobuf tokenizer.model") != std::string::npos);
+            FAIL("malformed tokenizer.model accepted");
+        } catch (const format_error& e) {
+            CHECK(std::string(e.what()).find("tokenizer.model: byte offset ") != std::string::npos);
         }
     }
     CHECK_THROWS_AS(load_tokenizer(scratch("empty")), io_error);

@@ -1,6 +1,7 @@
 // Added (special) tokens: strings such as "[CLS]" or "<|im_start|>" that are matched in the raw
 // input before any normalisation, leftmost-longest first as Hugging Face tokenizers does, and
 // turned into their ids directly. The text between matches goes through the model's pipeline.
+// Tokens marked matched = false (SentencePiece control pieces) are left out of the matching.
 #pragma once
 
 #include <bitset>
@@ -17,13 +18,16 @@ struct added_token {
     std::string content;  ///< exact text matched in the input
     token_id id = 0;
     bool special = true;  ///< skipped by decode(..., skip_special_tokens = true)
+    bool matched = true;  ///< false: never matched in the input (SentencePiece control pieces), decode only
 };
 
 /// The matcher over a fixed set of added tokens.
 class added_token_matcher {
 public:
     added_token_matcher() = default;
-    explicit added_token_matcher(std::vector<added_token> tokens) : tokens_(std::move(tokens)) {
+    explicit added_token_matcher(std::vector<added_token> tokens) {
+        for (auto& t : tokens)
+            if (t.matched) tokens_.push_back(std::move(t));
         for (const auto& t : tokens_)
             if (!t.content.empty()) first_.set(static_cast<unsigned char>(t.content[0]));
     }

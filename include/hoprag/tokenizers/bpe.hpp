@@ -35,10 +35,14 @@ public:
     bpe_model() = default;
 
     /// `merges` in rank order; every merge's parts and result must be in `vocab`, else format_error
-    /// naming `source` and the merge.
+    /// naming `source` and the merge. `ranks`, when not empty, gives each merge's rank instead of its
+    /// position (one per merge; equal ranks allowed: the leftmost pair merges first), as SentencePiece
+    /// BPE ranks merges by the score of the merged piece.
     bpe_model(const vocabulary& vocab, const std::vector<merge_rule>& merges, bpe_options opts,
-              const std::string& source = "BPE model")
+              const std::string& source = "BPE model", const std::vector<std::int32_t>& ranks = {})
         : opts_(std::move(opts)) {
+        if (!ranks.empty() && ranks.size() != merges.size())
+            throw format_error(source + ": " + std::to_string(ranks.size()) + " merge ranks for " + std::to_string(merges.size()) + " merges");
         ranks_.reserve(merges.size());
         for (std::size_t r = 0; r < merges.size(); ++r) {
             const auto& [a, b] = merges[r];
@@ -46,7 +50,7 @@ public:
             if (!ia || !ib || !ic)
                 throw format_error(source + ": merge " + std::to_string(r) + " \"" + a + " " + b + "\" uses a token " +
                                    "missing from the vocabulary (\"" + (!ia ? a : !ib ? b : a + b) + "\")");
-            ranks_.insert_or_assign(key(*ia, *ib), merge_value{static_cast<std::int32_t>(r), *ic});  // a repeated merge: last wins, as in the reference
+            ranks_.insert_or_assign(key(*ia, *ib), merge_value{ranks.empty() ? static_cast<std::int32_t>(r) : ranks[r], *ic});  // a repeated merge: last wins, as in the reference
         }
         if (opts_.unk_token) {
             const auto u = vocab.find(*opts_.unk_token);

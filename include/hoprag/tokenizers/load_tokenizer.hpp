@@ -1,8 +1,8 @@
 // One entry point for every tokenizer file hoprag reads: `load_tokenizer(path)` accepts a
 // tokenizer.json (WordPiece, byte-level BPE, SentencePiece-style BPE), a GGUF model file (its
 // tokenizer.ggml.* metadata) or a model folder holding either. A file is recognised by its content
-// (GGUF magic, protobuf vs JSON), not its name. A SentencePiece tokenizer.model (protobuf) is
-// refused with a config_error that says to use the model's tokenizer.json or GGUF file instead.
+// (GGUF magic, protobuf vs JSON), not its name. A SentencePiece tokenizer.model (protobuf) is read
+// by sentencepiece_model.hpp (BPE models with the identity normalizer; others get a config_error).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,7 @@
 
 #include "hoprag/core/error.hpp"
 #include "hoprag/tokenizers/gguf_tokenizer.hpp"
+#include "hoprag/tokenizers/sentencepiece_model.hpp"
 #include "hoprag/tokenizers/tokenizer_json.hpp"
 
 namespace hoprag::tokenizers {
@@ -34,15 +35,10 @@ inline tokenizer_file_kind sniff_tokenizer_file(const std::filesystem::path& fil
     if (file.filename() == "tokenizer.model") return tokenizer_file_kind::sentencepiece_model;
     return tokenizer_file_kind::json;
 }
-
-inline config_error protobuf_not_supported(const std::filesystem::path& file) {
-    return config_error(file.string() + ": not supported: protobuf tokenizer.model (SentencePiece); use the model's "
-                        "tokenizer.json or its GGUF file instead");
-}
 }  // namespace detail
 
-/// Loads the tokenizer at `path`: a tokenizer.json, a GGUF file, or a folder holding tokenizer.json
-/// (preferred), a single *.gguf file, or tokenizer.model (refused, see above). Throws io_error
+/// Loads the tokenizer at `path`: a tokenizer.json, a GGUF file, a SentencePiece tokenizer.model, or
+/// a folder holding tokenizer.json (preferred), a single *.gguf file, or tokenizer.model. Throws io_error
 /// (nothing readable found), format_error (malformed file) or config_error (unsupported pipeline).
 inline tokenizer load_tokenizer(const std::filesystem::path& path) {
     std::filesystem::path file = path;
@@ -56,13 +52,13 @@ inline tokenizer load_tokenizer(const std::filesystem::path& path) {
             if (ggufs.size() > 1)
                 throw io_error(path.string() + ": holds " + std::to_string(ggufs.size()) + " GGUF files and no tokenizer.json; pass one file");
             if (ggufs.size() == 1) file = ggufs.front();
-            else if (std::filesystem::is_regular_file(path / "tokenizer.model")) throw detail::protobuf_not_supported(path / "tokenizer.model");
+            else if (std::filesystem::is_regular_file(path / "tokenizer.model")) file = path / "tokenizer.model";
             else throw io_error(path.string() + ": no tokenizer.json, *.gguf or tokenizer.model in this folder");
         }
     }
     switch (detail::sniff_tokenizer_file(file)) {
         case tokenizer_file_kind::gguf: return load_gguf_tokenizer(file);
-        case tokenizer_file_kind::sentencepiece_model: throw detail::protobuf_not_supported(file);
+        case tokenizer_file_kind::sentencepiece_model: return load_sentencepiece_tokenizer(file);
         case tokenizer_file_kind::json: break;
     }
     return load_tokenizer_json(file);

@@ -48,6 +48,7 @@ struct tokenizer_spec {
     model_kind model = model_kind::bpe;
     std::vector<std::string> vocab;         ///< id -> token
     std::vector<merge_rule> merges;         ///< BPE merges in rank order
+    std::vector<std::int32_t> merge_ranks;  ///< empty, or each merge's rank (SentencePiece: by piece score)
     wordpiece_options wordpiece;
     bpe_options bpe;
     normalizer_kind normalizer = normalizer_kind::none;
@@ -60,6 +61,10 @@ struct tokenizer_spec {
     bool metaspace_split = true;
     prepend_scheme decoder_prepend = prepend_scheme::always;  ///< Metaspace decoder
     decoder_kind decoder = decoder_kind::none;
+    bool decoder_strip_leading_space = true;  ///< sentencepiece decoder: drop one leading space
+    /// SentencePiece remove_extra_whitespaces: drop leading and trailing spaces (U+0020) and fold
+    /// runs of spaces into one before the "▁" replacement; trailing "▁" are dropped after it.
+    bool remove_extra_whitespaces = false;
     bool wordpiece_cleanup = true;
     std::vector<added_token> added;
     std::vector<template_piece> single_template;  ///< empty: no special tokens added
@@ -83,7 +88,7 @@ public:
             if (!u) throw format_error(spec_.source + ": WordPiece unk_token \"" + spec_.wordpiece.unk_token + "\" is not in the vocabulary");
             unk_id_ = *u;
         } else {
-            bpe_ = bpe_model(vocab_, spec_.merges, spec_.bpe, spec_.source);
+            bpe_ = bpe_model(vocab_, spec_.merges, spec_.bpe, spec_.source, spec_.merge_ranks);
         }
         if (spec_.pre_tokenizer == pre_tokenizer_kind::byte_level) {
             byte_char_ = bytes_to_unicode();
@@ -206,6 +211,8 @@ private:
         if (spec_.model == model_kind::bpe &&
             (spec_.normalizer == normalizer_kind::bert || spec_.pre_tokenizer == pre_tokenizer_kind::bert))
             throw config_error(src + ": BPE with the BERT normalizer or pre-tokenizer is not supported");
+        if (spec_.remove_extra_whitespaces && (spec_.model != model_kind::bpe || spec_.pre_tokenizer == pre_tokenizer_kind::byte_level))
+            throw config_error(src + ": remove_extra_whitespaces is implemented for SentencePiece-style BPE only");
         if (spec_.pre_tokenizer == pre_tokenizer_kind::byte_level && spec_.normalizer != normalizer_kind::none)
             throw config_error(src + ": ByteLevel with a normalizer is not supported");
         if (spec_.replacement.empty() || utf8_decode(spec_.replacement).size() != 1)
@@ -282,7 +289,7 @@ private:
 
     // Normalise, pre-tokenise and run the model on text between added tokens.
     void encode_plain(std::string_view text, bool first_piece, std::vector<token_id>& out) const {
-        const std::u32string cps = utf8_decode(text);
+        std::u32string cps = utf8_decode(text);
         if (spec_.model == model_kind::wordpiece) {
             const std::u32string norm = spec_.normalizer == normalizer_kind::bert ? bert_normalize(cps, spec_.bert) : cps;
             const auto word = [&](std::u32string_view w) { wordpiece_encode_word(w, vocab_, spec_.wordpiece, unk_id_, out); };
@@ -311,6 +318,16 @@ private:
         }
         // SentencePiece-style: spaces become the replacement character, then one word (or one per "▁").
         const std::u32string rep = utf8_decode(spec_.replacement);
+        if (spec_.remove_extra_whitespaces) {
+            std::size_t n = 0;
+            bool prev_space = true;  // drops leading spaces
+            for (const char32_t c : cps) {
+                if (c == U' ' && prev_space) continue;
+                prev_space = c == U' ';
+                cps[n++] = c;
+            }
+            cps.resize(n);
+        }
         std::u32string s;
         s.reserve(cps.size() + 1);
         if (spec_.normalizer == normalizer_kind::prepend_replace && !cps.empty()) s += rep;
@@ -318,6 +335,8 @@ private:
             if (c == U' ' && (spec_.normalizer == normalizer_kind::prepend_replace || spec_.pre_tokenizer == pre_tokenizer_kind::metaspace)) s += rep;
             else s.push_back(c);
         }
+        if (spec_.remove_extra_whitespaces)
+            while (s.ends_with(rep)) s.resize(s.size() - rep.size());
         if (spec_.pre_tokenizer == pre_tokenizer_kind::metaspace) {
             const bool prepend = spec_.metaspace_prepend == prepend_scheme::always ||
                                  (spec_.metaspace_prepend == prepend_scheme::first && first_piece);
@@ -406,7 +425,7 @@ private:
             }
         }
         flush();
-        if (!out.empty() && out[0] == ' ') out.erase(0, 1);
+        if (spec_.decoder_strip_leading_space && !out.empty() && out[0] == ' ') out.erase(0, 1);
         return out;
     }
 
