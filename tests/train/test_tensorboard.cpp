@@ -168,13 +168,14 @@ TEST_CASE("tensorboard_writer events decode to the protobuf fields of event.prot
         w.add_scalar(-3, "neg/step", -1.0);
         w.add_scalars(1ll << 40, {{"big", 1e30}});
         w.add_text(0, "config", "{\"lr\": 0.001}\n| a | b |");
-        // flushed per record: a reader sees all five while the writer is open
-        CHECK(read_tfrecords(path).size() == 5);
+        w.add_session_start(7);
+        // flushed per record: a reader sees all six while the writer is open
+        CHECK(read_tfrecords(path).size() == 6);
         tensorboard_writer second(dir);  // same second, same folder: its own file
         CHECK(second.path() != path);
     }
     const auto recs = read_tfrecords(path);
-    REQUIRE(recs.size() == 5);
+    REQUIRE(recs.size() == 6);
     // record 0: wall_time (1, double) + file_version (3) = "brain.Event:2"
     const auto e0 = pb_parse(recs[0]);
     REQUIRE(pb_find(e0, 1));
@@ -225,6 +226,13 @@ TEST_CASE("tensorboard_writer events decode to the protobuf fields of event.prot
     const auto tensor = pb_parse(pb_find(tv, 8)->bytes);
     CHECK(pb_find(tensor, 1)->scalar == 7);  // DT_STRING
     CHECK(pb_find(tensor, 8)->bytes == "{\"lr\": 0.001}\n| a | b |");
+    // record 5: step 7, session_log 7 { status 1 = START }, no summary (6 is the deprecated log_message)
+    const auto e5 = pb_parse(recs[5]);
+    CHECK(pb_find(e5, 2)->scalar == 7);
+    CHECK(!pb_find(e5, 5));
+    CHECK(!pb_find(e5, 6));
+    REQUIRE(pb_find(e5, 7));
+    CHECK(pb_find(pb_parse(pb_find(e5, 7)->bytes), 1)->scalar == 1);
     fs::remove_all(dir.parent_path());
 }
 
@@ -245,6 +253,7 @@ TEST_CASE("the PyPI tensorboard package reads the event file back", "[train][ten
         w.add_scalar(5, "eval/acc", 0.8125);
         w.add_scalar(6, "loss", NAN);
         w.add_text(6, "run/result", "steps: **6**");
+        w.add_session_start(7);
     }
     const auto script = dir / "read.py";
     spill(script, R"(import json, sys
@@ -256,7 +265,8 @@ migrated = list(EventFileLoader(sys.argv[1]).Load())
 assert len(raw) == len(migrated)
 out = []
 for ev, mig in zip(raw, migrated):
-    rec = {"step": ev.step, "wall_time": ev.wall_time, "file_version": ev.file_version, "values": []}
+    rec = {"step": ev.step, "wall_time": ev.wall_time, "file_version": ev.file_version, "values": [],
+           "session_start": ev.HasField("session_log") and ev.session_log.status == event_pb2.SessionLog.START}
     for v, m in zip(ev.summary.value, mig.summary.value):
         if v.HasField("tensor"):
             rec["values"].append({"tag": v.tag, "plugin": v.metadata.plugin_data.plugin_name,
@@ -278,7 +288,7 @@ print(json.dumps(out))
         return nlohmann::json::parse(slurp(out));
     };
     const auto j = run(path);
-    REQUIRE(j.size() == 9);  // file_version + 5 + eval + NaN + text
+    REQUIRE(j.size() == 10);  // file_version + 5 + eval + NaN + text + session start
     CHECK(j[0]["file_version"] == "brain.Event:2");
     for (int s = 1; s <= 5; ++s) {
         const auto& e = j[static_cast<std::size_t>(s)];
@@ -300,6 +310,9 @@ print(json.dumps(out))
     CHECK(j[8]["values"][0]["dtype"] == 7);
     CHECK(j[8]["values"][0]["text"] == "steps: **6**");
     CHECK(j[8]["values"][0]["shown_by"] == "text");
+    CHECK(!j[8]["session_start"].get<bool>());
+    CHECK(j[9]["step"] == 7);
+    CHECK(j[9]["session_start"].get<bool>());
 
     // the reader checks our CRCs: corrupting record 3's payload ends its read after records 0..2
     auto bytes = slurp(path);
@@ -312,6 +325,6 @@ print(json.dumps(out))
     // and stops quietly at a cut-off last record, as after kill -9
     bytes = slurp(path);
     spill(bad, bytes.substr(0, bytes.size() - 5));
-    CHECK(run(bad).size() == 8);
+    CHECK(run(bad).size() == 9);
     fs::remove_all(dir);
 }

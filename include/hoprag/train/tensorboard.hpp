@@ -2,7 +2,8 @@
 // `DIR/events.out.tfevents.<unix seconds>.<host>` and appends TFRecord-framed, hand-encoded
 // protobuf `Event` messages: first {wall_time, file_version "brain.Event:2"}, then one event per
 // `add_scalars` / `add_text` call holding a `Summary` of scalar values (Value.simple_value) or a
-// text value (Value.tensor: a scalar DT_STRING tensor, metadata plugin "text"). A TFRecord is
+// text value (Value.tensor: a scalar DT_STRING tensor, metadata plugin "text"), and a
+// SessionLog START marker for resumed runs. A TFRecord is
 // u64 little-endian length, masked CRC32C of those 8 bytes, the payload, masked CRC32C of the
 // payload; masking is TensorFlow's ((crc >> 15) | (crc << 17)) + 0xa282ead8. Each record is
 // flushed to the kernel as soon as it is written, so killing the process (even kill -9) loses at
@@ -189,6 +190,16 @@ public:
     void add_text(std::int64_t step, std::string_view tag, std::string_view text) {
         const std::string s = encode_text_summary(tag, text);
         put_record(tb_detail::event(tb_detail::now_seconds(), step, &s));
+    }
+    /// An Event {step, session_log = 7 {status = 1: START}}: on reading it TensorBoard drops the
+    /// events of earlier files with step >= `step` (purge_orphaned_data). Write it when a resumed
+    /// run starts again at `step`, so the steps redone after the last checkpoint are not doubled.
+    void add_session_start(std::int64_t step) {
+        std::string log;
+        tb_detail::put_int(log, 1, 1);
+        std::string e = tb_detail::event(tb_detail::now_seconds(), step, nullptr);
+        tb_detail::put_bytes(e, 7, log);
+        put_record(e);
     }
     /// fsync the file (survives power loss, not only process death); call at checkpoints.
     void sync() {
