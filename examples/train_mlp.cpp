@@ -3,7 +3,7 @@
 // every trainer convention: --config YAML with flags overriding it, --out run folder, --resume from
 // the artifact store's `latest`, AdamW + warm-up/cosine schedule + global-norm clipping, a
 // session budget (--time-limit, SIGTERM/SIGINT: finish the step, save, exit 0, print how to
-// resume), metrics JSONL, checkpoints every --save-steps logged as versions of the artifact
+// resume), metrics JSONL and TensorBoard event files (DIR/tb, scalars + config/result text), checkpoints every --save-steps logged as versions of the artifact
 // "mlp-checkpoint" (latest, best by eval accuracy), NaN-loss detection (skip the step or stop
 // naming it) and one JSON object as the last line of stdout.
 #include <yaml-cpp/yaml.h>
@@ -33,6 +33,7 @@
 #include "hoprag/train/metrics_log.hpp"
 #include "hoprag/train/schedule.hpp"
 #include "hoprag/train/session_budget.hpp"
+#include "hoprag/train/tensorboard.hpp"
 
 namespace fs = std::filesystem;
 using namespace hoprag;
@@ -43,7 +44,7 @@ constexpr const char* usage = R"(usage: hoprag-train-mlp --out DIR [options]
 Trains a 2-layer MLP classifier on synthetic data (deterministic from --seed).
   --config FILE.yaml    read options from YAML (keys as the flags without --, '-' or '_');
                         flags given on the command line override it
-  --out DIR             run folder: metrics.jsonl, artifacts/ (checkpoints), required
+  --out DIR             run folder: metrics.jsonl, tb/ (TensorBoard), artifacts/ (checkpoints), required
   --resume              continue from the latest checkpoint in DIR/artifacts
   --seed S              random seed (data, init)                           [0]
   --max-steps N         stop after N optimiser steps in total              [200]
@@ -53,6 +54,8 @@ Trains a 2-layer MLP classifier on synthetic data (deterministic from --seed).
   --profile P           cpu|t4|a100|h100|auto; this example trains on the CPU backend  [auto]
   --lr X  --warmup-steps N  --schedule-steps N  --weight-decay X  --max-grad-norm X
   --batch N  --inputs N  --hidden N  --classes N  --train-examples N  --eval-examples N
+  --tensorboard B       true|false: also write TensorBoard event files to DIR/tb  [true]
+  --no-tensorboard      same as --tensorboard false
   --keep-last K         artifact retention: keep the last K checkpoints plus best  [3]
   --nan-policy P        skip|stop: what a non-finite loss does              [stop]
   --inject-nan-step N   (testing) feed a NaN input at step N
@@ -78,12 +81,12 @@ struct train_config {
 /// Run control: may change between a run and its resumption.
 struct run_config {
     std::string out;
-    bool resume = false;
+    bool resume = false, tensorboard = true;
     std::int64_t max_steps = 200, save_steps = 50, eval_steps = 25, keep_last = 3;
     std::string time_limit, profile = "auto";
     std::int64_t inject_nan_step = -1, step_sleep_ms = 0;
-    static constexpr std::array<std::string_view, 10> field_names{"out",        "resume",  "max_steps",  "save_steps",      "eval_steps",
-                                                                  "keep_last", "time_limit", "profile", "inject_nan_step", "step_sleep_ms"};
+    static constexpr std::array<std::string_view, 11> field_names{"out",       "resume",     "tensorboard", "max_steps",       "save_steps",   "eval_steps",
+                                                                  "keep_last", "time_limit", "profile",     "inject_nan_step", "step_sleep_ms"};
 };
 
 struct usage_error : std::runtime_error {
@@ -150,6 +153,10 @@ void parse_args(int argc, char** argv, train_config& t, run_config& r) {
         const std::string key = canon(a.substr(2));
         if (key == "resume") {
             r.resume = true;
+            continue;
+        }
+        if (key == "no_tensorboard") {
+            r.tensorboard = false;
             continue;
         }
         if (i + 1 >= argc) throw usage_error(a + " needs a value");
@@ -253,6 +260,17 @@ int run(int argc, char** argv) {
     const train::adamw_hparams hp{.weight_decay = static_cast<float>(tc.weight_decay)};
     const train::warmup_cosine_lr sched(static_cast<float>(tc.lr), tc.warmup_steps, tc.schedule_steps, 0.1f);
     train::metrics_writer metrics((out / "metrics.jsonl").string());
+    std::optional<train::tensorboard_writer> tb;
+    if (rc.tensorboard) {
+        tb.emplace(out / "tb");
+        if (st.step > 0) tb->add_session_start(st.step + 1);  // TensorBoard drops the older copies of redone steps
+        tb->add_text(st.step, "config", "```\n" + config_json.dump(2) + "\n```");
+    }
+    // every metric goes to metrics.jsonl and, when on, to TensorBoard under the same name
+    const auto log = [&](std::int64_t step, const std::vector<std::pair<std::string, double>>& values) {
+        metrics.write(step, values);
+        if (tb) tb->add_scalars(step, values);
+    };
     auto budget = train::session_budget::from_flag_or_env(rc.time_limit);
     train::stop_signal_guard guard;
     train::progress_printer progress;
@@ -271,6 +289,7 @@ int run(int argc, char** argv) {
         const auto av = store.log(artifact, {file}, meta);
         fs::remove(file);
         metrics.sync();
+        if (tb) tb->sync();
         artifact_tag = av.tag();
         budget.record_save(std::chrono::steady_clock::now() - t0);
     };
@@ -314,7 +333,7 @@ int run(int argc, char** argv) {
                                "; stopping without saving it (the last checkpoint is " + (artifact_tag.empty() ? "none" : artifact + ":" + artifact_tag) + ")");
             ++st.scaler.skipped_steps;
             std::fprintf(stderr, "step %lld: loss is %f; step skipped (weights unchanged)\n", static_cast<long long>(step_no), loss);
-            metrics.write(step_no, {{"loss", loss}, {"skipped", 1.0}});
+            log(step_no, {{"loss", loss}, {"skipped", 1.0}});
             ++st.step;  // the batch is consumed; the optimiser's t does not advance
             continue;
         }
@@ -330,7 +349,7 @@ int run(int argc, char** argv) {
         adamw_update(ctx, std::span<const train::adamw_tensor>(tensors), train::make_adamw_step(hp, st.step - st.scaler.skipped_steps + 1, lr, rep.grad_scale));
         ++st.step;
         last_loss = loss;
-        metrics.write(st.step, {{"loss", loss}, {"lr", lr}, {"grad_norm", rep.norm}});
+        log(st.step, {{"loss", loss}, {"lr", lr}, {"grad_norm", rep.norm}});
         if (rc.step_sleep_ms > 0) ::usleep(static_cast<useconds_t>(rc.step_sleep_ms * 1000));
         budget.record_step(std::chrono::steady_clock::now() - t0);
         if (st.step % rc.eval_steps == 0) {
@@ -344,7 +363,7 @@ int run(int argc, char** argv) {
             const double acc = static_cast<double>(right) / static_cast<double>(tc.eval_examples);
             if (!(acc <= best_eval)) best_eval = acc;
             st.extra["last_eval_acc"] = acc;
-            metrics.write(st.step, {{"eval_acc", acc}});
+            log(st.step, {{"eval_acc", acc}});
         }
         progress.print({st.step, rc.max_steps, loss});
         if (st.step % rc.save_steps == 0) {
@@ -362,6 +381,7 @@ int run(int argc, char** argv) {
                                {"artifact", artifact + ":" + artifact_tag},
                                {"skipped_steps", st.scaler.skipped_steps},
                                {"stopped", stop}};
+    if (tb) tb->add_text(st.step, "result", "```\n" + res.dump(2) + "\n```");
     std::cout << res.dump() << std::endl;
     return 0;
 }

@@ -5,6 +5,7 @@
 // exit 0 with a resume hint, NaN loss -> stop naming the step (previous checkpoint intact) or skip.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -23,6 +24,7 @@
 
 #include "hoprag/io/safetensors.hpp"
 #include "hoprag/train/artifact_store.hpp"
+#include "hoprag/train/tensorboard.hpp"
 #include "support/reference.hpp"
 
 using namespace hoprag;
@@ -105,6 +107,18 @@ std::map<std::string, std::string> params_of(const fs::path& run_dir, const std:
     return out;
 }
 
+/// The TFRecord payloads of every TensorBoard event file in `tb`, file by file in name order
+/// (read_tfrecords checks both CRCs of each record and throws on a damaged one).
+std::vector<std::vector<std::string>> event_files(const fs::path& tb) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(tb))
+        if (e.path().filename().string().rfind("events.out.tfevents.", 0) == 0) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    std::vector<std::vector<std::string>> out;
+    for (const auto& f : files) out.push_back(train::read_tfrecords(f.string()));
+    return out;
+}
+
 std::vector<std::string> losses(const fs::path& metrics) {
     std::vector<std::string> out;  // "step:loss" of every training line, text as written (exact)
     std::ifstream in(metrics);
@@ -145,6 +159,17 @@ TEST_CASE("exact resume: N straight equals N/2, stop, resume N/2, bit for bit", 
     REQUIRE(la.size() == 40);
     REQUIRE(la == lb);
     REQUIRE(params_of(d / "a", "latest", d / "pa") == params_of(d / "b", "latest", d / "pb"));
+    // TensorBoard: one event file per run; records = file_version + config text + one per logged
+    // metrics line (40 steps + 8 evals) + result text; the resumed run's file adds a session start
+    const auto ta = event_files(d / "a" / "tb"), tb = event_files(d / "b" / "tb");
+    REQUIRE(ta.size() == 1);
+    CHECK(ta[0].size() == 1 + 1 + 40 + 8 + 1);
+    REQUIRE(tb.size() == 2);
+    CHECK(tb[0].size() == 1 + 1 + 20 + 4 + 1);
+    CHECK(tb[1].size() == 1 + 1 + 1 + 20 + 4 + 1);
+    const auto off = run(d, "off", with({"--out", (d / "off").string(), "--max-steps", "2", "--no-tensorboard"}));
+    REQUIRE(off.code == 0);
+    CHECK(!fs::exists(d / "off" / "tb"));
     // a different numerical config is refused on resume, naming the key
     const auto bad = run(d, "bad", with({"--out", (d / "b").string(), "--max-steps", "50", "--resume", "--lr", "0.5"}));
     REQUIRE(bad.code == 1);
@@ -183,6 +208,8 @@ TEST_CASE("kill -9 at random moments: resume from the last good checkpoint, stor
         REQUIRE(step >= last_step);
         last_step = step;
         REQUIRE_NOTHROW(params_of(d / "k", "latest", d / ("p" + std::to_string(i))));
+        // event files killed mid-write stay readable (at most a cut-off last record, ignored)
+        if (fs::exists(d / "k" / "tb")) REQUIRE_NOTHROW(event_files(d / "k" / "tb"));
     }
     REQUIRE(kills >= 1);
     auto a = args(d / "k");
