@@ -225,7 +225,12 @@ TEST_CASE("kill -9 at random moments: resume from the last good checkpoint, stor
 TEST_CASE("SIGTERM: finish the step, save, exit 0, print how to resume", "[train][trainer]") {
     const auto d = fresh_dir("mlp-term");
     const auto c = start(d, "t", with({"--out", (d / "t").string(), "--max-steps", "100000", "--save-steps", "1000", "--step-sleep-ms", "2"}));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // signal only once training runs (the guard is installed before the first step): a fixed delay
+    // is too short on a loaded machine or under ASan
+    const auto metrics = d / "t" / "metrics.jsonl";
+    for (int i = 0; i < 3000 && !(fs::exists(metrics) && fs::file_size(metrics) > 0); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    REQUIRE(fs::exists(metrics));
     ::kill(c.pid, SIGTERM);
     REQUIRE(wait_exit(c) == 0);
     const auto out = slurp(c.out);
