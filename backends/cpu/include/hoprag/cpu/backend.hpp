@@ -10,6 +10,7 @@
 #include "hoprag/cpu/embedding.hpp"
 #include "hoprag/cpu/gemm.hpp"
 #include "hoprag/cpu/norms.hpp"
+#include "hoprag/cpu/pooling.hpp"
 #include "hoprag/cpu/rope.hpp"
 #include "hoprag/cpu/softmax.hpp"
 #include "hoprag/cpu/topk.hpp"

@@ -11,6 +11,7 @@
 #include "hoprag/cuda/embedding.hpp"
 #include "hoprag/cuda/gemm.hpp"
 #include "hoprag/cuda/norms.hpp"
+#include "hoprag/cuda/pooling.hpp"
 #include "hoprag/cuda/rope.hpp"
 #include "hoprag/cuda/softmax.hpp"
 #include "hoprag/cuda/topk.hpp"
