@@ -175,6 +175,10 @@ TEST_CASE("an embedding does not depend on its batch or padding", "[bert][batchi
         test::require_close(alone, std::vector<float>(together.begin() + i * 384, together.begin() + (i + 1) * 384),
                             1e-4, 1e-5, "alone vs batched");
     }
+    // the fused attention op and the GEMM attention path compute the same embeddings
+    bert::encoder<cpu::context, bert::mean_pooling> fused(
+        ctx, minilm(), {.max_tokens = 512, .max_batch = 8, .attention = bert::attention_path::fused});
+    test::require_close(fused.encode_passages(texts), together, 1e-4, 1e-5, "fused vs gemm attention");
     // the query prefix changes queries only
     bert::encoder<cpu::context, bert::mean_pooling> bge_like(ctx, minilm(), {.query_prefix = bert::bge_query_instruction});
     const auto q = bge_like.encode_queries(std::span(texts).subspan(0, 1));

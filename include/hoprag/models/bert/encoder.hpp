@@ -32,6 +32,7 @@ struct encoder_options {
     std::int64_t max_batch = 128;   ///< texts per batch
     bool normalize = true;          ///< L2-normalise the pooled vectors (cosine = inner product)
     std::string query_prefix;       ///< prepended to queries only (empty: none)
+    attention_path attention = attention_path::gemm;  ///< how self-attention runs (same result)
 };
 
 /// BGE's retrieval instruction for queries (bge-*-en-v1.5).
@@ -117,7 +118,7 @@ private:
                 valid[b] = static_cast<std::int32_t>(e.ids.size());
             }
             forward(*ctx_, config_, params_, acts_, ids.data(), types.data(), valid.data(),
-                    static_cast<std::int64_t>(batch), seq, Pooling::kind, options_.normalize);
+                    static_cast<std::int64_t>(batch), seq, Pooling::kind, options_.normalize, options_.attention);
             pooled.resize(batch * static_cast<std::size_t>(H));
             download(*ctx_, pooled.data(), acts_.pooled.data(), pooled.size() * sizeof(float));
             for (std::size_t b = 0; b < batch; ++b)

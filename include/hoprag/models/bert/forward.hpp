@@ -10,9 +10,11 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hoprag/backend/buffer.hpp"
 #include "hoprag/backend/ops.hpp"
@@ -32,11 +34,18 @@ concept encoder_context = requires(Context& c, float* o, const float* x, const s
     layernorm_forward(c, o, o, o, x, x, x, n, n, s);
     gelu_forward(c, o, x, n, gelu_kind::erf);
     attention_forward(c, a, o, o, x, x, x);
+    softmax_forward(c, o, x, n, n, ids);
     embedding_forward(c, o, ids, x, n, n, n);
     sequence_pool(c, o, x, ids, n, n, n, kernels::pooling_kind::mean, true);
     upload(c, o, x, std::size_t{1});
     download(c, o, x, std::size_t{1});
 };
+
+/// How self-attention runs: `gemm` = per-head strided batched GEMMs for the scores and the
+/// weighted values with a masked row softmax in between (fast: the GEMMs use BLAS/cuBLASLt);
+/// `fused` = the backend's attention_forward op with attention_desc.kv_valid (one row body).
+/// Both compute the same function; tests check they agree.
+enum class attention_path { gemm, fused };
 
 /// Buffers of one padded batch; every [tokens, .] buffer holds max_tokens rows.
 template <class Context>
@@ -46,6 +55,7 @@ struct activations {
     buffer<Context, std::int32_t> type_ids;   // [max_tokens] token types
     buffer<Context, std::int32_t> positions;  // [max_tokens] 0..seq-1 per sequence
     buffer<Context, std::int32_t> valid;      // [max_tokens] real tokens per sequence (first batch entries)
+    buffer<Context, std::int32_t> row_limit;  // [max_tokens * heads] softmax limit per score row (gemm path)
     buffer<Context, float> emb;               // [max_tokens, H] word embedding, then the sum
     buffer<Context, float> emb2;              // [max_tokens, H] position / token-type embedding
     buffer<Context, float> h;                 // [max_tokens, H] layer input / output
@@ -76,6 +86,7 @@ activations<Context> allocate_activations(Context& ctx, const config& c, std::in
     a.max_tokens = max_tokens;
     a.max_seq = max_seq;
     a.ids = ib(ctx, T), a.type_ids = ib(ctx, T), a.positions = ib(ctx, T), a.valid = ib(ctx, T);
+    a.row_limit = ib(ctx, T * static_cast<std::size_t>(c.num_heads));
     a.emb = fb(ctx, T * H), a.emb2 = fb(ctx, T * H), a.h = fb(ctx, T * H);
     a.q = fb(ctx, T * H), a.k = fb(ctx, T * H), a.v = fb(ctx, T * H), a.attn = fb(ctx, T * H);
     a.probs = fb(ctx, T * static_cast<std::size_t>(max_seq * c.num_heads));
@@ -88,7 +99,7 @@ activations<Context> allocate_activations(Context& ctx, const config& c, std::in
 /// Bytes allocate_activations would take (to plan a token budget before allocating).
 inline std::int64_t activation_bytes(const config& c, std::int64_t max_tokens, std::int64_t max_seq) {
     const std::int64_t H = c.hidden_size, I = c.intermediate_size;
-    return 4 * max_tokens * (4 + 10 * H + 2 * I + 2 + max_seq * c.num_heads);
+    return 4 * max_tokens * (4 + c.num_heads + 10 * H + 2 * I + 2 + max_seq * c.num_heads);
 }
 
 namespace detail {
@@ -99,6 +110,29 @@ void linear(Context& ctx, float* y, const float* x, const float* w, const float*
     gemm_desc d{.m = rows, .n = out, .k = in, .trans_b = true, .bias = b};
     gemm(ctx, packed(d), x, w, y);
 }
+
+/// Self-attention by GEMMs: for each head h, scores[h, b] = scale · Q[b, :, h] K[b, :, h]^T
+/// ([seq, seq], one strided batched GEMM over b), a row softmax limited to the valid keys of each
+/// sequence, then out[b, :, h] = P[h, b] V[b, :, h]. q, k, v, out: [batch, seq, heads, head_dim];
+/// scores: [heads, batch, seq, seq]; row_limit: [heads * batch * seq] (device).
+template <class Context>
+void attention_by_gemm(Context& ctx, const attention_desc& d, float* out, float* scores, const float* q, const float* k,
+                       const float* v, const std::int32_t* row_limit) {
+    const std::int64_t T = d.q_len, D = d.head_dim, H = d.n_heads * D, B = d.batch;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+    for (std::int64_t h = 0; h < d.n_heads; ++h) {
+        float* s = scores + h * B * T * T;
+        gemm_desc sd{.m = T, .n = T, .k = D, .trans_b = true, .lda = H, .ldb = H, .ldc = T, .batch = B,
+                     .stride_a = T * H, .stride_b = T * H, .stride_c = T * T, .alpha = scale};
+        gemm(ctx, sd, q + h * D, k + h * D, s);
+    }
+    softmax_forward(ctx, scores, scores, d.n_heads * B * T, T, row_limit);
+    for (std::int64_t h = 0; h < d.n_heads; ++h) {
+        gemm_desc od{.m = T, .n = D, .k = T, .lda = T, .ldb = H, .ldc = H, .batch = B,
+                     .stride_a = T * T, .stride_b = T * H, .stride_c = T * H};
+        gemm(ctx, od, scores + h * B * T * T, v + h * D, out + h * D);
+    }
+}
 }  // namespace detail
 
 /// Forward of `batch` padded sequences of length `seq`: ids, type_ids [batch * seq] and valid
@@ -107,9 +141,10 @@ void linear(Context& ctx, float* y, const float* x, const float* w, const float*
 template <class Context>
 void forward(Context& ctx, const config& c, const parameters<Context>& p, activations<Context>& a,
              const std::int32_t* ids, const std::int32_t* type_ids, const std::int32_t* valid, std::int64_t batch,
-             std::int64_t seq, kernels::pooling_kind pooling, bool normalize) {
+             std::int64_t seq, kernels::pooling_kind pooling, bool normalize,
+             attention_path path = attention_path::gemm) {
     static_assert(encoder_context<Context>, "the BERT forward needs gemm, add, layernorm_forward, gelu_forward, "
-                                            "attention_forward, embedding_forward, sequence_pool, upload and download "
+                                            "attention_forward, softmax_forward, embedding_forward, sequence_pool, upload and download "
                                             "for this context type");
     const std::int64_t n = batch * seq, H = c.hidden_size, I = c.intermediate_size;
     if (batch <= 0 || seq <= 0 || n > a.max_tokens || seq > a.max_seq)
@@ -125,6 +160,11 @@ void forward(Context& ctx, const config& c, const parameters<Context>& p, activa
     upload(ctx, a.type_ids.data(), type_ids, static_cast<std::size_t>(n) * 4);
     upload(ctx, a.positions.data(), pos.data(), static_cast<std::size_t>(n) * 4);
     upload(ctx, a.valid.data(), valid, static_cast<std::size_t>(batch) * 4);
+    if (path == attention_path::gemm) {
+        std::vector<std::int32_t> limit(static_cast<std::size_t>(n * c.num_heads));
+        for (std::size_t r = 0; r < limit.size(); ++r) limit[r] = valid[(r / static_cast<std::size_t>(seq)) % static_cast<std::size_t>(batch)];
+        upload(ctx, a.row_limit.data(), limit.data(), limit.size() * 4);
+    }
 
     // embeddings
     const auto& e = p.embeddings;
@@ -142,7 +182,11 @@ void forward(Context& ctx, const config& c, const parameters<Context>& p, activa
         detail::linear(ctx, a.q.data(), a.h.data(), l.q_w.data(), l.q_b.data(), n, H, H);
         detail::linear(ctx, a.k.data(), a.h.data(), l.k_w.data(), l.k_b.data(), n, H, H);
         detail::linear(ctx, a.v.data(), a.h.data(), l.v_w.data(), l.v_b.data(), n, H, H);
-        attention_forward(ctx, ad, a.attn.data(), a.probs.data(), a.q.data(), a.k.data(), a.v.data());
+        if (path == attention_path::gemm)
+            detail::attention_by_gemm(ctx, ad, a.attn.data(), a.probs.data(), a.q.data(), a.k.data(), a.v.data(),
+                                      a.row_limit.data());
+        else
+            attention_forward(ctx, ad, a.attn.data(), a.probs.data(), a.q.data(), a.k.data(), a.v.data());
         detail::linear(ctx, a.proj.data(), a.attn.data(), l.attn_out_w.data(), l.attn_out_b.data(), n, H, H);
         add(ctx, a.proj.data(), a.proj.data(), a.h.data(), n * H);
         layernorm_forward(ctx, a.a.data(), a.mean.data(), a.rstd.data(), a.proj.data(), l.attn_ln_w.data(),
