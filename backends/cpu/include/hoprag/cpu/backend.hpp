@@ -12,6 +12,7 @@
 #include "hoprag/cpu/gemm.hpp"
 #include "hoprag/cpu/nf4_gemm.hpp"
 #include "hoprag/cpu/norms.hpp"
+#include "hoprag/cpu/pooling.hpp"
 #include "hoprag/cpu/rope.hpp"
 #include "hoprag/cpu/softmax.hpp"
 #include "hoprag/cpu/topk.hpp"

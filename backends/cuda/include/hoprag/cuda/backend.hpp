@@ -12,6 +12,7 @@
 #include "hoprag/cuda/gemm.hpp"
 #include "hoprag/cuda/nf4_gemm.hpp"
 #include "hoprag/cuda/norms.hpp"
+#include "hoprag/cuda/pooling.hpp"
 #include "hoprag/cuda/profile.hpp"
 #include "hoprag/cuda/rope.hpp"
 #include "hoprag/cuda/softmax.hpp"

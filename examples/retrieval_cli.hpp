@@ -1,0 +1,116 @@
+// Shared option handling of hoprag-index and hoprag-retrieve: the encoder and index flags, the
+// corpus (distinct paragraphs of HotpotQA files), and dispatch from the --pooling / --storage flags
+// to the policy types (the only place strings select types, at the program's edge).
+#pragma once
+
+#include <cstdint>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "hoprag/components/flat_index.hpp"
+#include "hoprag/data/hotpotqa.hpp"
+#include "hoprag/data/paragraph_passages.hpp"
+#include "hoprag/models/bert/encoder.hpp"
+
+namespace cli {
+
+/// Thrown for bad usage (exit status 2).
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct encoder_flags {
+    std::string model, pooling = "mean", storage = "f32";
+    hoprag::models::bert::encoder_options options;
+    std::size_t limit = 0;  // passages (0 = all)
+
+    /// Consumes argv[i] (and its value) if it is an encoder flag; returns whether it was.
+    bool parse(int argc, char** argv, int& i) {
+        const std::string a = argv[i];
+        const auto value = [&]() -> std::string {
+            if (i + 1 >= argc) throw usage_error(a + " needs a value");
+            return argv[++i];
+        };
+        const auto number = [&]() -> std::int64_t {
+            const std::string v = value();
+            try {
+                std::size_t used = 0;
+                const long long n = std::stoll(v, &used);
+                if (used != v.size() || n <= 0) throw std::invalid_argument(v);
+                return n;
+            } catch (const std::logic_error&) {
+                throw usage_error(a + " expects a positive integer, got \"" + v + "\"");
+            }
+        };
+        if (a == "--model") model = value();
+        else if (a == "--pooling") pooling = value();
+        else if (a == "--storage") storage = value();
+        else if (a == "--max-length") options.max_length = number();
+        else if (a == "--batch-tokens") options.max_tokens = number();
+        else if (a == "--no-normalize") options.normalize = false;
+        else if (a == "--query-prefix") options.query_prefix = value();
+        else if (a == "--bge-instruction") options.query_prefix = hoprag::models::bert::bge_query_instruction;
+        else if (a == "--limit") limit = static_cast<std::size_t>(number());
+        else return false;
+        return true;
+    }
+    void check() const {
+        if (model.empty()) throw usage_error("--model DIR is required");
+        if (pooling != "mean" && pooling != "cls") throw usage_error("--pooling must be mean or cls, got \"" + pooling + "\"");
+        if (storage != "f32" && storage != "bf16") throw usage_error("--storage must be f32 or bf16, got \"" + storage + "\"");
+    }
+};
+
+inline constexpr const char* encoder_help = R"(Encoder and index:
+  --model DIR          Hugging Face BERT folder: config.json, model.safetensors, tokenizer.json
+  --pooling mean|cls   mean of the token states (all-MiniLM) or the [CLS] state (BGE); default mean
+  --storage f32|bf16   vector storage of the index; default f32
+  --max-length N       tokens per text, longer ones are truncated; default 256
+  --batch-tokens N     padded tokens per encoder batch; default 8192
+  --no-normalize       keep raw pooled vectors (default: L2-normalised, score = cosine)
+  --query-prefix TEXT  prepended to questions only; --bge-instruction uses BGE's instruction
+  --limit N            use only the first N corpus passages (smoke tests)
+)";
+
+/// Distinct paragraphs of the HotpotQA files, in file and first-seen order (then --limit).
+inline std::vector<hoprag::data::passage> load_corpus(const std::vector<std::string>& files, std::size_t limit,
+                                                      const char* program) {
+    std::vector<hoprag::data::hotpot_record> records;
+    for (const auto& f : files) {
+        auto part = hoprag::data::load_all(f);
+        std::cerr << program << ": " << part.size() << " questions from " << f << "\n";
+        for (auto& r : part) records.push_back(std::move(r));
+    }
+    auto passages = hoprag::data::pooled_paragraphs(records);
+    if (limit && passages.size() > limit) passages.resize(limit);
+    std::cerr << program << ": corpus of " << passages.size() << " distinct paragraphs\n";
+    return passages;
+}
+
+/// Calls f.template operator()<Pooling, Storage>() for the flags' policy types.
+template <class F>
+decltype(auto) dispatch(const encoder_flags& flags, F&& f) {
+    namespace bert = hoprag::models::bert;
+    namespace comp = hoprag::components;
+    if (flags.pooling == "cls")
+        return flags.storage == "bf16" ? f.template operator()<bert::cls_pooling, comp::bf16_storage>()
+                                       : f.template operator()<bert::cls_pooling, comp::f32_storage>();
+    return flags.storage == "bf16" ? f.template operator()<bert::mean_pooling, comp::bf16_storage>()
+                                   : f.template operator()<bert::mean_pooling, comp::f32_storage>();
+}
+
+/// A log sink printing plain progress lines to stderr.
+inline hoprag::log_sink stderr_sink(const char* program) {
+    return [program](hoprag::log_level, std::string_view m) { std::cerr << program << ": " << m << "\n"; };
+}
+
+/// One line for stderr from an exception message (newlines flattened).
+inline std::string one_line(std::string m) {
+    for (auto& c : m)
+        if (c == '\n') c = ' ';
+    return m;
+}
+
+}  // namespace cli

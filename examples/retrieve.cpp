@@ -1,0 +1,120 @@
+// hoprag-retrieve: top-k passages for HotpotQA questions from an index built by hoprag-index.
+// Writes JSON Lines (one line per question: {"_id", "passages": [{"title", "chunk", "score"}, ...]})
+// durably; progress on stderr; a JSON summary as the last line of stdout.
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hoprag/components/retriever.hpp"
+#include "hoprag/cpu/backend.hpp"
+#include "hoprag/io/durable_file.hpp"
+#include "retrieval_cli.hpp"
+
+namespace {
+
+constexpr const char* usage = R"(usage: hoprag-retrieve --model DIR --index INDEX --corpus FILE [--corpus FILE...] --out OUT [options] QUESTIONS
+
+Encodes the questions of the HotpotQA file QUESTIONS and writes, for each, the top-k passages of
+INDEX to OUT as JSON Lines: {"_id": "...", "passages": [{"title", "chunk", "score"}, ...]}, best
+first. The corpus files (and --limit) must be those the index was built from: the index header's
+corpus hash, model, pooling and normalisation are checked and a mismatch is refused.
+
+  --index INDEX        index written by hoprag-index
+  --corpus FILE        HotpotQA file of the corpus (repeat, same order as for hoprag-index)
+  --out OUT            JSON Lines output (temporary file, fsync, rename)
+  --k N                passages per question; default 200
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const char* prog = "hoprag-retrieve";
+    try {
+        cli::encoder_flags flags;
+        std::string index_path, out, questions_path;
+        std::vector<std::string> corpus;
+        std::int64_t k = 200;
+        for (int i = 1; i < argc; ++i) {
+            const std::string a = argv[i];
+            if (a == "--help" || a == "-h") {
+                std::cout << usage << cli::encoder_help << "\nExit status: 0 on success, 1 on bad input, 2 on bad usage.\n";
+                return 0;
+            }
+            if (flags.parse(argc, argv, i)) continue;
+            const auto value = [&]() -> std::string {
+                if (i + 1 >= argc) throw cli::usage_error(a + " needs a value");
+                return argv[++i];
+            };
+            if (a == "--index") index_path = value();
+            else if (a == "--corpus") corpus.push_back(value());
+            else if (a == "--out") out = value();
+            else if (a == "--k") {
+                const std::string v = value();
+                try {
+                    k = std::stoll(v);
+                } catch (const std::logic_error&) {
+                    k = 0;
+                }
+                if (k <= 0) throw cli::usage_error("--k expects a positive integer, got \"" + v + "\"");
+            } else if (a.size() > 1 && a[0] == '-') throw cli::usage_error("unknown option " + a);
+            else if (questions_path.empty()) questions_path = a;
+            else throw cli::usage_error("more than one QUESTIONS file: " + a);
+        }
+        flags.check();
+        if (index_path.empty() || out.empty() || corpus.empty() || questions_path.empty())
+            throw cli::usage_error("--index, --corpus, --out and QUESTIONS are required");
+        try {
+            const auto passages = cli::load_corpus(corpus, flags.limit, prog);
+            const auto questions = hoprag::data::load_all(questions_path);
+            std::cerr << prog << ": " << questions.size() << " questions from " << questions_path << "\n";
+            return cli::dispatch(flags, [&]<class Pooling, class Storage>() {
+                namespace bert = hoprag::models::bert;
+                namespace comp = hoprag::components;
+                hoprag::cpu::context ctx(0, cli::stderr_sink(prog));
+                bert::encoder<hoprag::cpu::context, Pooling> enc(ctx, flags.model, flags.options);
+                using index_t = comp::flat_index<hoprag::cpu::context, Storage>;
+                using retriever = comp::retriever<decltype(enc), index_t>;
+                auto index = index_t::load(ctx, index_path, retriever::header_for(enc, passages));
+                if (index.size() != static_cast<std::int64_t>(passages.size()))
+                    throw hoprag::format_error(index_path + ": holds " + std::to_string(index.size()) +
+                                               " vectors, the corpus has " + std::to_string(passages.size()) + " passages");
+                retriever r(enc, index, ctx);
+                std::vector<std::string> texts;
+                for (const auto& q : questions) texts.push_back(q.question);
+                const auto t0 = std::chrono::steady_clock::now();
+                const auto hits = r.retrieve(texts, k);
+                const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                hoprag::io::durable_writer w(out);
+                for (std::size_t i = 0; i < questions.size(); ++i) {
+                    nlohmann::ordered_json line;
+                    line["_id"] = questions[i].id;
+                    auto& list = line["passages"] = nlohmann::ordered_json::array();
+                    for (const auto& h : hits[i]) {
+                        const auto& p = passages[static_cast<std::size_t>(h.passage)];
+                        list.push_back({{"title", p.title}, {"chunk", p.text}, {"score", h.score}});
+                    }
+                    w.write(line.dump() + "\n");
+                }
+                w.commit();
+                nlohmann::ordered_json j;
+                j["out"] = out;
+                j["questions"] = questions.size();
+                j["k"] = std::min<std::int64_t>(k, index.size());
+                j["corpus_passages"] = index.size();
+                j["seconds"] = secs;
+                j["questions_per_s"] = secs > 0 ? double(questions.size()) / secs : 0.0;
+                std::cout << j.dump() << std::endl;
+                return 0;
+            });
+        } catch (const std::exception& e) {
+            std::cerr << prog << ": " << cli::one_line(e.what()) << "\n";
+            return 1;
+        }
+    } catch (const cli::usage_error& e) {
+        std::cerr << prog << ": " << e.what() << " (see --help)\n";
+        return 2;
+    }
+}

@@ -1,0 +1,108 @@
+// End-to-end checks of hoprag-index and hoprag-retrieve on a tiny slice of the shared HotpotQA data
+// with the real all-MiniLM-L6-v2 model: exit codes, the JSON summary as the last stdout line, the
+// JSONL output format read back by hoprag-evaluate --retrieval, ranked scores, and refusal of an
+// index built with other flags (exit 1, one line naming the field) and of bad usage (exit 2).
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/reference.hpp"
+
+namespace fs = std::filesystem;
+using namespace hoprag;
+
+namespace {
+
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+
+/// Runs a shell command, returns its exit status.
+int run(const std::string& cmd) {
+    const int s = std::system(cmd.c_str());
+    return WIFEXITED(s) ? WEXITSTATUS(s) : 128;
+}
+
+std::vector<std::string> lines(const fs::path& p) {
+    std::ifstream f(p);
+    std::vector<std::string> out;
+    for (std::string l; std::getline(f, l);) out.push_back(l);
+    return out;
+}
+
+fs::path program(const std::string& name) {
+    const fs::path p = fs::path(test::binary_dir()) / "bin" / name;
+    INFO("the program must be built: " << p);
+    REQUIRE(fs::exists(p));
+    return p;
+}
+
+}  // namespace
+
+TEST_CASE("hoprag-index and hoprag-retrieve build, check and query an index", "[retriever][programs]") {
+    const fs::path dir = fs::temp_directory_path() / ("hoprag_retrieval_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string root = test::source_dir();
+    const fs::path model = root + "/.cache/models/all-minilm-l6-v2";
+    const fs::path dev = root + "/../shared/data/hotpotqa/hotpot_dev_sample.jsonl";
+    {  // three questions; their paragraphs (limit 12) are the corpus
+        std::ifstream in(dev);
+        std::ofstream out(dir / "q.jsonl");
+        std::string l;
+        for (int i = 0; i < 3 && std::getline(in, l); ++i) out << l << "\n";
+    }
+    const auto corpus = q(dir / "q.jsonl");
+    const std::string common = " --model " + q(model) + " --limit 12 ";
+    REQUIRE(run(q(program("hoprag-index")) + common + "--out " + q(dir / "c.idx") + " " + corpus + " > " +
+                q(dir / "index.out") + " 2> " + q(dir / "index.err")) == 0);
+    const auto summary = nlohmann::json::parse(lines(dir / "index.out").back());
+    CHECK(summary.at("passages") == 12);
+    CHECK(summary.at("dimension") == 384);
+    CHECK(summary.at("model") == "all-minilm-l6-v2");
+    CHECK(fs::exists(dir / "c.idx"));
+
+    REQUIRE(run(q(program("hoprag-retrieve")) + common + "--index " + q(dir / "c.idx") + " --corpus " + corpus +
+                " --k 5 --out " + q(dir / "r.jsonl") + " " + corpus + " > " + q(dir / "ret.out") + " 2> " +
+                q(dir / "ret.err")) == 0);
+    CHECK(nlohmann::json::parse(lines(dir / "ret.out").back()).at("questions") == 3);
+    const auto out = lines(dir / "r.jsonl");
+    REQUIRE(out.size() == 3);
+    for (const auto& l : out) {
+        const auto j = nlohmann::json::parse(l);
+        CHECK(j.at("_id").is_string());
+        const auto& ps = j.at("passages");
+        REQUIRE(ps.size() == 5);
+        for (std::size_t i = 0; i < ps.size(); ++i) {
+            CHECK(ps[i].at("title").is_string());
+            CHECK(!ps[i].at("chunk").get<std::string>().empty());
+            if (i) CHECK(ps[i].at("score").get<double>() <= ps[i - 1].at("score").get<double>());
+        }
+    }
+    REQUIRE(run(q(program("hoprag-evaluate")) + " --retrieval " + corpus + " " + q(dir / "r.jsonl") + " > " +
+                q(dir / "eval.out") + " 2>/dev/null") == 0);
+    const auto metrics = nlohmann::json::parse(lines(dir / "eval.out").back());
+    CHECK(metrics.at("questions") == 3);
+    CHECK(metrics.at("missing") == 0);
+
+    // an index built with other flags is refused with one line naming the field
+    CHECK(run(q(program("hoprag-retrieve")) + common + "--pooling cls --index " + q(dir / "c.idx") + " --corpus " +
+              corpus + " --out " + q(dir / "r2.jsonl") + " " + corpus + " > /dev/null 2> " + q(dir / "bad.err")) == 1);
+    const auto err = lines(dir / "bad.err");
+    REQUIRE(!err.empty());
+    CHECK(err.back().find("pooling is \"mean\", expected \"cls\"") != std::string::npos);
+    CHECK(!fs::exists(dir / "r2.jsonl"));
+    // other limit = other corpus hash
+    CHECK(run(q(program("hoprag-retrieve")) + " --model " + q(model) + " --limit 11 --index " + q(dir / "c.idx") +
+              " --corpus " + corpus + " --out " + q(dir / "r3.jsonl") + " " + corpus + " > /dev/null 2>&1") == 1);
+    // bad usage
+    CHECK(run(q(program("hoprag-index")) + " --pooling max --model x --out y z > /dev/null 2>&1") == 2);
+    CHECK(run(q(program("hoprag-retrieve")) + " --help > /dev/null 2>&1") == 0);
+    fs::remove_all(dir);
+}
