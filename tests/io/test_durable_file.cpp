@@ -13,24 +13,15 @@
 
 #include "hoprag/io/durable_file.hpp"
 #include "hoprag/io/mapped_file.hpp"
+#include "support/files.hpp"
 #include "support/reference.hpp"
 
 using namespace hoprag;
+using test::fresh_dir;
+using test::slurp;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-    const fs::path d = fs::path(test::binary_dir()) / "test-io" / (name + "-" + std::to_string(::getpid()));
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), {}};
-}
 
 std::size_t count_entries(const fs::path& d) {
     std::size_t n = 0;

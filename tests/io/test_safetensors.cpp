@@ -15,19 +15,14 @@
 
 #include "hoprag/io/safetensors.hpp"
 #include "hoprag/io/safetensors_index.hpp"
+#include "support/files.hpp"
 #include "support/reference.hpp"
 
 using namespace hoprag;
+using test::fresh_dir;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-    const fs::path d = fs::path(test::binary_dir()) / "test-io" / (name + "-" + std::to_string(::getpid()));
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-}
 
 nlohmann::json read_json(const fs::path& p) {
     std::ifstream f(p);

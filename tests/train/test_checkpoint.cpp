@@ -17,20 +17,15 @@
 #include <unistd.h>
 
 #include "hoprag/train/checkpoint.hpp"
+#include "support/files.hpp"
 #include "support/reference.hpp"
 
 using namespace hoprag;
+using test::fresh_dir;
 using train::named_tensor;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-    const fs::path d = fs::path(test::binary_dir()) / "test-train" / (name + "-" + std::to_string(::getpid()));
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-}
 
 struct optim_config {
     double lr = 1e-3;

@@ -12,9 +12,11 @@
 #include <fstream>
 
 #include "hoprag/train/metrics_log.hpp"
+#include "support/files.hpp"
 #include "support/reference.hpp"
 
 using namespace hoprag;
+using test::slurp;
 using namespace hoprag::train;
 
 namespace {
@@ -24,10 +26,6 @@ std::string temp_path(const std::string& name) {
     const auto p = dir / (name + "-" + std::to_string(::getpid()) + ".jsonl");
     std::filesystem::remove(p);
     return p.string();
-}
-std::string slurp(const std::string& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 }  // namespace
 

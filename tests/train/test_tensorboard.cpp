@@ -20,9 +20,11 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/train/tensorboard.hpp"
+#include "support/files.hpp"
 #include "support/reference.hpp"
 
 using namespace hoprag;
+using test::slurp;
 using namespace hoprag::train;
 namespace fs = std::filesystem;
 
@@ -33,10 +35,6 @@ fs::path temp_dir(const std::string& name) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;
-}
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 void spill(const fs::path& p, const std::string& s) {
     std::ofstream out(p, std::ios::binary | std::ios::trunc);

@@ -25,24 +25,15 @@
 #include "hoprag/io/safetensors.hpp"
 #include "hoprag/train/artifact_store.hpp"
 #include "hoprag/train/tensorboard.hpp"
+#include "support/files.hpp"
 #include "support/reference.hpp"
 
 using namespace hoprag;
+using test::fresh_dir;
+using test::slurp;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-    const fs::path d = fs::path(test::binary_dir()) / "test-train" / (name + "-" + std::to_string(::getpid()));
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), {}};
-}
 
 fs::path trainer() {
     const fs::path p = fs::path(test::binary_dir()) / "bin" / "hoprag-train-mlp";
