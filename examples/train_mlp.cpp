@@ -275,10 +275,14 @@ int run(int argc, char** argv) {
     train::stop_signal_guard guard;
     train::progress_printer progress;
 
+    // the loss of the last step trained, carried by checkpoints so a run resumed at its end still
+    // reports it
+    double last_loss = st.extra.contains("last_loss") && st.extra["last_loss"].is_number() ? st.extra["last_loss"].get<double>() : NAN;
     const auto save = [&] {
         const auto t0 = std::chrono::steady_clock::now();
         train::checkpoint ck{train::gather_tensors(params, specs), train::gather_tensors(m, specs), train::gather_tensors(v, specs), st, config_json};
         ck.state.extra["best_eval_acc"] = std::isfinite(best_eval) ? nlohmann::json(best_eval) : nlohmann::json();
+        ck.state.extra["last_loss"] = std::isfinite(last_loss) ? nlohmann::json(last_loss) : nlohmann::json();
         const auto file = out / "checkpoint.safetensors";
         train::save_checkpoint(file, ck);
         train::artifact_metadata meta;
@@ -294,7 +298,6 @@ int run(int argc, char** argv) {
         budget.record_save(std::chrono::steady_clock::now() - t0);
     };
 
-    double last_loss = NAN;
     std::string stop = "max_steps";
     std::int64_t saved_at = rc.resume ? st.step : -1;
     const std::int64_t n_batches = tc.train_examples / tc.batch;
