@@ -92,7 +92,8 @@ public:
         return secs > 0 ? double(passages.size()) / secs : 0.0;
     }
 
-    /// The top-k passages of each question (best first), questions encoded `batch` at a time.
+    /// The top-k passages of each question (best first), questions encoded `batch` at a time; fewer
+    /// than k when an approximate index could not fill every slot.
     std::vector<std::vector<hit>> retrieve(std::span<const std::string> questions, std::int64_t k = 200,
                                            std::size_t batch = 256) {
         std::vector<std::vector<hit>> out;
@@ -103,8 +104,9 @@ public:
             const auto r = idx_->search(q, k);
             for (std::int64_t i = 0; i < r.queries; ++i) {
                 auto& hits = out.emplace_back();
-                for (std::int64_t j = 0; j < r.k; ++j)
-                    hits.push_back({r.ids[static_cast<std::size_t>(i * r.k + j)], r.scores[static_cast<std::size_t>(i * r.k + j)]});
+                for (std::int64_t j = 0; j < r.k; ++j)  // id -1: a slot an approximate index left empty
+                    if (const auto id = r.ids[static_cast<std::size_t>(i * r.k + j)]; id >= 0)
+                        hits.push_back({id, r.scores[static_cast<std::size_t>(i * r.k + j)]});
             }
             char line[96];
             std::snprintf(line, sizeof line, "retrieved %zu/%zu questions", s + part.size(), questions.size());
