@@ -1,7 +1,8 @@
-// hoprag-index: builds a dense flat index of the distinct paragraphs of HotpotQA files with a BERT
-// bi-encoder on the CPU and saves it durably. Progress on stderr; a JSON summary as the last line
+// hoprag-index: builds a dense index (exact flat, or FAISS IVF / HNSW) of the distinct paragraphs of
+// HotpotQA files with a BERT bi-encoder on the CPU and saves it durably. Progress on stderr; a JSON summary as the last line
 // of stdout.
 #include <chrono>
+#include <type_traits>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -17,7 +18,8 @@ namespace {
 constexpr const char* usage = R"(usage: hoprag-index --model DIR --out INDEX [options] HOTPOT_FILE...
 
 Encodes every distinct paragraph ("title. sentences") of the HotpotQA files (JSON array or JSON
-Lines), pooled in file order, and writes an exact inner-product index to INDEX. The index header
+Lines), pooled in file order, and writes an inner-product index to INDEX: exact (flat) or
+approximate (FAISS IVF-Flat or HNSW-Flat, see --index). The index header
 records the model, dimension, pooling, normalisation and a hash of the corpus; hoprag-retrieve
 refuses an index that does not match its flags and corpus.
 
@@ -30,15 +32,16 @@ int main(int argc, char** argv) {
     const char* prog = "hoprag-index";
     try {
         cli::encoder_flags flags;
+        cli::index_flags iflags;
         std::string out;
         std::vector<std::string> files;
         for (int i = 1; i < argc; ++i) {
             const std::string a = argv[i];
             if (a == "--help" || a == "-h") {
-                std::cout << usage << cli::encoder_help << "\nExit status: 0 on success, 1 on bad input, 2 on bad usage.\n";
+                std::cout << usage << cli::encoder_help << cli::index_help << "\nExit status: 0 on success, 1 on bad input, 2 on bad usage.\n";
                 return 0;
             }
-            if (flags.parse(argc, argv, i)) continue;
+            if (flags.parse(argc, argv, i) || iflags.parse(argc, argv, i)) continue;
             if (a == "--out") {
                 if (i + 1 >= argc) throw cli::usage_error("--out needs a value");
                 out = argv[++i];
@@ -55,24 +58,47 @@ int main(int argc, char** argv) {
                 namespace comp = hoprag::components;
                 hoprag::cpu::context ctx(0, cli::stderr_sink(prog));
                 bert::encoder<hoprag::cpu::context, Pooling> enc(ctx, flags.model, flags.options);
-                using retriever = comp::retriever<decltype(enc), comp::flat_index<hoprag::cpu::context, Storage>>;
-                comp::flat_index<hoprag::cpu::context, Storage> index(ctx, retriever::header_for(enc, passages));
-                retriever r(enc, index, ctx);
-                const auto t0 = std::chrono::steady_clock::now();
-                const double rate = r.add_passages(passages, 1024);
-                index.save(out);
-                const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                const auto build = [&](auto& index) {
+                    using retriever = comp::retriever<decltype(enc), std::remove_reference_t<decltype(index)>>;
+                    retriever r(enc, index, ctx);
+                    const auto t0 = std::chrono::steady_clock::now();
+                    const double rate = r.add_passages(passages, 1024);
+                    const auto t1 = std::chrono::steady_clock::now();
+                    index.save(out);
+                    nlohmann::ordered_json j;
+                    j["index"] = out;
+                    j["passages"] = index.size();
+                    j["dimension"] = index.dimension();
+                    j["model"] = index.header().model;
+                    j["pooling"] = index.header().pooling;
+                    j["normalized"] = index.header().normalized;
+                    j["corpus_hash"] = index.header().corpus_hash;
+                    j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                    j["encode_seconds"] = std::chrono::duration<double>(t1 - t0).count();
+                    j["passages_per_s"] = rate;
+                    return j;
+                };
+                const auto header = comp::retriever<decltype(enc), comp::flat_index<hoprag::cpu::context, Storage>>::header_for(enc, passages);
                 nlohmann::ordered_json j;
-                j["index"] = out;
-                j["passages"] = index.size();
-                j["dimension"] = index.dimension();
-                j["model"] = index.header().model;
-                j["pooling"] = index.header().pooling;
-                j["normalized"] = index.header().normalized;
-                j["storage"] = std::string(Storage::name);
-                j["corpus_hash"] = index.header().corpus_hash;
-                j["seconds"] = secs;
-                j["passages_per_s"] = rate;
+                if (iflags.kind == "ivf") {
+                    comp::faiss_index<comp::ivf_flat> index(header, iflags.ivf);
+                    j = build(index);
+                    j["kind"] = "ivf";
+                    j["nlist"] = index.kind().nlist;
+                    j["nprobe"] = index.kind().nprobe;
+                } else if (iflags.kind == "hnsw") {
+                    comp::faiss_index<comp::hnsw_flat> index(header, iflags.hnsw);
+                    j = build(index);
+                    j["kind"] = "hnsw";
+                    j["hnsw_m"] = index.kind().m;
+                    j["ef_construction"] = index.kind().ef_construction;
+                    j["ef_search"] = index.kind().ef_search;
+                } else {
+                    comp::flat_index<hoprag::cpu::context, Storage> index(ctx, header);
+                    j = build(index);
+                    j["kind"] = "flat";
+                    j["storage"] = std::string(Storage::name);
+                }
                 std::cout << j.dump() << std::endl;
                 return 0;
             });

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "hoprag/components/faiss_index.hpp"
 #include "hoprag/components/flat_index.hpp"
 #include "hoprag/data/hotpotqa.hpp"
 #include "hoprag/data/paragraph_passages.hpp"
@@ -62,6 +63,52 @@ struct encoder_flags {
         if (storage != "f32" && storage != "bf16") throw usage_error("--storage must be f32 or bf16, got \"" + storage + "\"");
     }
 };
+
+/// Index kind and FAISS parameters (--index, --nlist, --nprobe, --hnsw-m, --ef-construction,
+/// --ef-search); `set` marks the search parameters given on the command line.
+struct index_flags {
+    std::string kind = "flat";
+    hoprag::components::ivf_flat ivf;
+    hoprag::components::hnsw_flat hnsw;
+    bool nprobe_set = false, ef_search_set = false;
+
+    bool parse(int argc, char** argv, int& i) {
+        const std::string a = argv[i];
+        const auto number = [&](bool zero_ok = false) -> std::int64_t {
+            if (i + 1 >= argc) throw usage_error(a + " needs a value");
+            const std::string v = argv[++i];
+            try {
+                std::size_t used = 0;
+                const long long n = std::stoll(v, &used);
+                if (used != v.size() || n < (zero_ok ? 0 : 1)) throw std::invalid_argument(v);
+                return n;
+            } catch (const std::logic_error&) {
+                throw usage_error(a + " expects a " + (zero_ok ? "non-negative" : "positive") + " integer, got \"" + v + "\"");
+            }
+        };
+        if (a == "--index") {
+            if (i + 1 >= argc) throw usage_error("--index needs a value");
+            kind = argv[++i];
+            if (kind != "flat" && kind != "ivf" && kind != "hnsw")
+                throw usage_error("--index must be flat, ivf or hnsw, got \"" + kind + "\"");
+        } else if (a == "--nlist") ivf.nlist = number(true);
+        else if (a == "--nprobe") ivf.nprobe = number(), nprobe_set = true;
+        else if (a == "--hnsw-m") hnsw.m = number();
+        else if (a == "--ef-construction") hnsw.ef_construction = number();
+        else if (a == "--ef-search") hnsw.ef_search = number(), ef_search_set = true;
+        else return false;
+        return true;
+    }
+};
+
+inline constexpr const char* index_help = R"(Index kind (FAISS, approximate, for large corpora; inner product on f32 vectors):
+  --index flat|ivf|hnsw   exact GEMM search (default), FAISS IVF-Flat or FAISS HNSW-Flat
+  --nlist N            IVF lists, trained by k-means on the corpus; default 0 = 4*sqrt(passages)
+  --nprobe N           IVF lists searched per question; default 16
+  --hnsw-m N           HNSW links per node; default 32
+  --ef-construction N  HNSW build beam width; default 80
+  --ef-search N        HNSW search beam width (at least --k); default 128
+)";
 
 inline constexpr const char* encoder_help = R"(Encoder and index:
   --model DIR          Hugging Face BERT folder: config.json, model.safetensors, tokenizer.json

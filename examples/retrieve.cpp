@@ -1,7 +1,9 @@
-// hoprag-retrieve: top-k passages for HotpotQA questions from an index built by hoprag-index.
+// hoprag-retrieve: top-k passages for HotpotQA questions from an index built by hoprag-index (flat,
+// FAISS IVF or HNSW: whichever kind the file holds).
 // Writes JSON Lines (one line per question: {"_id", "passages": [{"title", "chunk", "score"}, ...]})
 // durably; progress on stderr; a JSON summary as the last line of stdout.
 #include <chrono>
+#include <type_traits>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -20,12 +22,16 @@ constexpr const char* usage = R"(usage: hoprag-retrieve --model DIR --index INDE
 Encodes the questions of the HotpotQA file QUESTIONS and writes, for each, the top-k passages of
 INDEX to OUT as JSON Lines: {"_id": "...", "passages": [{"title", "chunk", "score"}, ...]}, best
 first. The corpus files (and --limit) must be those the index was built from: the index header's
-corpus hash, model, pooling and normalisation are checked and a mismatch is refused.
+corpus hash, model, pooling and normalisation are checked and a mismatch is refused. The index
+kind (flat, ivf, hnsw) is read from the file; --nprobe and --ef-search override the search
+parameters stored in a FAISS index.
 
   --index INDEX        index written by hoprag-index
   --corpus FILE        HotpotQA file of the corpus (repeat, same order as for hoprag-index)
   --out OUT            JSON Lines output (temporary file, fsync, rename)
   --k N                passages per question; default 200
+  --nprobe N           IVF lists searched per question (default: as built)
+  --ef-search N        HNSW search beam width (default: as built)
 )";
 
 }  // namespace
@@ -34,6 +40,7 @@ int main(int argc, char** argv) {
     const char* prog = "hoprag-retrieve";
     try {
         cli::encoder_flags flags;
+        cli::index_flags iflags;
         std::string index_path, out, questions_path;
         std::vector<std::string> corpus;
         std::int64_t k = 200;
@@ -43,7 +50,7 @@ int main(int argc, char** argv) {
                 std::cout << usage << cli::encoder_help << "\nExit status: 0 on success, 1 on bad input, 2 on bad usage.\n";
                 return 0;
             }
-            if (flags.parse(argc, argv, i)) continue;
+            if (flags.parse(argc, argv, i) || (a != "--index" && iflags.parse(argc, argv, i))) continue;
             const auto value = [&]() -> std::string {
                 if (i + 1 >= argc) throw cli::usage_error(a + " needs a value");
                 return argv[++i];
@@ -75,37 +82,58 @@ int main(int argc, char** argv) {
                 namespace comp = hoprag::components;
                 hoprag::cpu::context ctx(0, cli::stderr_sink(prog));
                 bert::encoder<hoprag::cpu::context, Pooling> enc(ctx, flags.model, flags.options);
-                using index_t = comp::flat_index<hoprag::cpu::context, Storage>;
-                using retriever = comp::retriever<decltype(enc), index_t>;
-                auto index = index_t::load(ctx, index_path, retriever::header_for(enc, passages));
-                if (index.size() != static_cast<std::int64_t>(passages.size()))
-                    throw hoprag::format_error(index_path + ": holds " + std::to_string(index.size()) +
-                                               " vectors, the corpus has " + std::to_string(passages.size()) + " passages");
-                retriever r(enc, index, ctx);
-                std::vector<std::string> texts;
-                for (const auto& q : questions) texts.push_back(q.question);
-                const auto t0 = std::chrono::steady_clock::now();
-                const auto hits = r.retrieve(texts, k);
-                const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                hoprag::io::durable_writer w(out);
-                for (std::size_t i = 0; i < questions.size(); ++i) {
-                    nlohmann::ordered_json line;
-                    line["_id"] = questions[i].id;
-                    auto& list = line["passages"] = nlohmann::ordered_json::array();
-                    for (const auto& h : hits[i]) {
-                        const auto& p = passages[static_cast<std::size_t>(h.passage)];
-                        list.push_back({{"title", p.title}, {"chunk", p.text}, {"score", h.score}});
+                const auto header = comp::retriever<decltype(enc), comp::flat_index<hoprag::cpu::context, Storage>>::header_for(enc, passages);
+                const auto query = [&](auto& index, const std::string& kind) {
+                    using retriever = comp::retriever<decltype(enc), std::remove_reference_t<decltype(index)>>;
+                    if (index.size() != static_cast<std::int64_t>(passages.size()))
+                        throw hoprag::format_error(index_path + ": holds " + std::to_string(index.size()) +
+                                                   " vectors, the corpus has " + std::to_string(passages.size()) + " passages");
+                    retriever r(enc, index, ctx);
+                    std::vector<std::string> texts;
+                    for (const auto& q : questions) texts.push_back(q.question);
+                    const auto t0 = std::chrono::steady_clock::now();
+                    const auto hits = r.retrieve(texts, k);
+                    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                    hoprag::io::durable_writer w(out);
+                    for (std::size_t i = 0; i < questions.size(); ++i) {
+                        nlohmann::ordered_json line;
+                        line["_id"] = questions[i].id;
+                        auto& list = line["passages"] = nlohmann::ordered_json::array();
+                        for (const auto& h : hits[i]) {
+                            const auto& p = passages[static_cast<std::size_t>(h.passage)];
+                            list.push_back({{"title", p.title}, {"chunk", p.text}, {"score", h.score}});
+                        }
+                        w.write(line.dump() + "\n");
                     }
-                    w.write(line.dump() + "\n");
-                }
-                w.commit();
+                    w.commit();
+                    nlohmann::ordered_json j;
+                    j["out"] = out;
+                    j["questions"] = questions.size();
+                    j["k"] = std::min<std::int64_t>(k, index.size());
+                    j["corpus_passages"] = index.size();
+                    j["index_kind"] = kind;
+                    j["seconds"] = secs;
+                    j["questions_per_s"] = secs > 0 ? double(questions.size()) / secs : 0.0;
+                    return j;
+                };
+                const std::string kind = comp::index_file_kind(index_path);
                 nlohmann::ordered_json j;
-                j["out"] = out;
-                j["questions"] = questions.size();
-                j["k"] = std::min<std::int64_t>(k, index.size());
-                j["corpus_passages"] = index.size();
-                j["seconds"] = secs;
-                j["questions_per_s"] = secs > 0 ? double(questions.size()) / secs : 0.0;
+                if (kind == "ivf") {
+                    auto index = comp::faiss_index<comp::ivf_flat>::load(index_path, header);
+                    if (iflags.nprobe_set) index.kind().nprobe = iflags.ivf.nprobe;
+                    j = query(index, kind);
+                    j["nprobe"] = index.kind().nprobe;
+                } else if (kind == "hnsw") {
+                    auto index = comp::faiss_index<comp::hnsw_flat>::load(index_path, header);
+                    if (iflags.ef_search_set) index.kind().ef_search = iflags.hnsw.ef_search;
+                    j = query(index, kind);
+                    j["ef_search"] = index.kind().ef_search;
+                } else if (kind == "flat") {
+                    auto index = comp::flat_index<hoprag::cpu::context, Storage>::load(ctx, index_path, header);
+                    j = query(index, kind);
+                } else {
+                    throw hoprag::format_error(index_path + ": unknown index kind \"" + kind + "\" (this program reads flat, ivf, hnsw)");
+                }
                 std::cout << j.dump() << std::endl;
                 return 0;
             });

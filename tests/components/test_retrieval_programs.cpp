@@ -101,7 +101,33 @@ TEST_CASE("hoprag-index and hoprag-retrieve build, check and query an index", "[
     // other limit = other corpus hash
     CHECK(run(q(program("hoprag-retrieve")) + " --model " + q(model) + " --limit 11 --index " + q(dir / "c.idx") +
               " --corpus " + corpus + " --out " + q(dir / "r3.jsonl") + " " + corpus + " > /dev/null 2>&1") == 1);
+    // FAISS kinds: with every list probed (IVF) or a beam wider than the corpus (HNSW) the search is
+    // exact, so the ranking equals the flat index's; hoprag-retrieve reads the kind from the file
+    for (const std::string kind : {"ivf", "hnsw"}) {
+        INFO("--index " << kind);
+        const auto idx = dir / (kind + ".idx");
+        REQUIRE(run(q(program("hoprag-index")) + common + "--index " + kind + " --nlist 3 --nprobe 3 --out " + q(idx) +
+                    " " + corpus + " > " + q(dir / "k.out") + " 2>/dev/null") == 0);
+        CHECK(nlohmann::json::parse(lines(dir / "k.out").back()).at("kind") == kind);
+        REQUIRE(run(q(program("hoprag-retrieve")) + common + "--index " + q(idx) + " --corpus " + corpus + " --k 5 --out " +
+                    q(dir / "rk.jsonl") + " " + corpus + " > " + q(dir / "rk.out") + " 2>/dev/null") == 0);
+        CHECK(nlohmann::json::parse(lines(dir / "rk.out").back()).at("index_kind") == kind);
+        const auto got = lines(dir / "rk.jsonl");
+        REQUIRE(got.size() == out.size());
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            const auto a = nlohmann::json::parse(out[i]).at("passages"), b = nlohmann::json::parse(got[i]).at("passages");
+            REQUIRE(a.size() == b.size());
+            for (std::size_t r = 0; r < a.size(); ++r) {
+                CHECK(a[r].at("title") == b[r].at("title"));
+                CHECK(a[r].at("score").get<double>() == Approx(b[r].at("score").get<double>()).margin(1e-5));
+            }
+        }
+        // the FAISS index refuses another pooling just like the flat one
+        CHECK(run(q(program("hoprag-retrieve")) + common + "--pooling cls --index " + q(idx) + " --corpus " + corpus +
+                  " --out " + q(dir / "r4.jsonl") + " " + corpus + " > /dev/null 2>&1") == 1);
+    }
     // bad usage
+    CHECK(run(q(program("hoprag-index")) + " --index lsh --model x --out y z > /dev/null 2>&1") == 2);
     CHECK(run(q(program("hoprag-index")) + " --pooling max --model x --out y z > /dev/null 2>&1") == 2);
     CHECK(run(q(program("hoprag-retrieve")) + " --help > /dev/null 2>&1") == 0);
     fs::remove_all(dir);

@@ -72,7 +72,8 @@ struct ivf_flat {
     std::int64_t nprobe = 16; ///< lists visited per query (recall vs speed)
 
     std::unique_ptr<faiss::Index> make(std::int64_t dim, std::int64_t count) {
-        if (nlist <= 0) nlist = std::max<std::int64_t>(1, static_cast<std::int64_t>(4 * std::sqrt(double(count))));
+        if (nlist <= 0)
+            nlist = std::clamp<std::int64_t>(static_cast<std::int64_t>(4 * std::sqrt(double(count))), 1, std::max<std::int64_t>(count, 1));
         if (count < nlist)
             throw config_error("ivf index: " + std::to_string(count) + " vectors cannot train " + std::to_string(nlist) +
                                " lists; use nlist <= the corpus size (or 0 for 4*sqrt(n)), or a flat index");
