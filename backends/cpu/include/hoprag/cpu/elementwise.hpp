@@ -101,6 +101,11 @@ inline void sum_rows(context&, float* out, const float* x, std::int64_t rows, st
 /// out[i] = GELU(x[i]) (exact erf form or tanh approximation).
 inline void gelu_forward(context&, float* out, const float* x, std::int64_t n, gelu_kind kind) {
     kernels::require_nonnegative("gelu_forward", "n", n);
+    if (kind == gelu_kind::erf) {  // the BERT FFN's activation: a vectorised loop (normal_cdf is branch-free)
+#pragma omp parallel for simd schedule(static)
+        for (std::int64_t i = 0; i < n; ++i) out[i] = kernels::gelu(x[i], gelu_kind::erf);
+        return;
+    }
     parallel_rows(n, [&](std::int64_t i) { out[i] = kernels::gelu(x[i], kind); });
 }
 
