@@ -24,6 +24,8 @@ records the model, dimension, pooling, normalisation and a hash of the corpus; h
 refuses an index that does not match its flags and corpus.
 
   --out INDEX          index file to write (temporary file, fsync, rename)
+  --print-header       only print the header INDEX would get (JSON: model, dimension, pooling,
+                       normalized, corpus_hash) and exit; no encoding, --out not needed
 )";
 
 }  // namespace
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
         cli::encoder_flags flags;
         cli::index_flags iflags;
         std::string out;
+        bool print_header = false;
         std::vector<std::string> files;
         for (int i = 1; i < argc; ++i) {
             const std::string a = argv[i];
@@ -42,14 +45,15 @@ int main(int argc, char** argv) {
                 return 0;
             }
             if (flags.parse(argc, argv, i) || iflags.parse(argc, argv, i)) continue;
-            if (a == "--out") {
+            if (a == "--print-header") print_header = true;
+            else if (a == "--out") {
                 if (i + 1 >= argc) throw cli::usage_error("--out needs a value");
                 out = argv[++i];
             } else if (a.size() > 1 && a[0] == '-') throw cli::usage_error("unknown option " + a);
             else files.push_back(a);
         }
         flags.check();
-        if (out.empty()) throw cli::usage_error("--out INDEX is required");
+        if (out.empty() && !print_header) throw cli::usage_error("--out INDEX is required");
         if (files.empty()) throw cli::usage_error("give at least one HotpotQA file");
         try {
             const auto passages = cli::load_corpus(files, flags.limit, prog);
@@ -80,7 +84,14 @@ int main(int argc, char** argv) {
                 };
                 const auto header = comp::retriever<decltype(enc), comp::flat_index<hoprag::cpu::context, Storage>>::header_for(enc, passages);
                 nlohmann::ordered_json j;
-                if (iflags.kind == "ivf") {
+                if (print_header) {
+                    j["model"] = header.model;
+                    j["dimension"] = header.dimension;
+                    j["pooling"] = header.pooling;
+                    j["normalized"] = header.normalized;
+                    j["corpus_hash"] = header.corpus_hash;
+                    j["passages"] = passages.size();
+                } else if (iflags.kind == "ivf") {
                     comp::faiss_index<comp::ivf_flat> index(header, iflags.ivf);
                     j = build(index);
                     j["kind"] = "ivf";

@@ -3,6 +3,8 @@
 // Writes JSON Lines (one line per question: {"_id", "passages": [{"title", "chunk", "score"}, ...]})
 // durably; progress on stderr; a JSON summary as the last line of stdout.
 #include <chrono>
+#include <cstdio>
+#include <set>
 #include <type_traits>
 #include <iostream>
 #include <string>
@@ -32,6 +34,7 @@ parameters stored in a FAISS index.
   --k N                passages per question; default 200
   --nprobe N           IVF lists searched per question (default: as built)
   --ef-search N        HNSW search beam width (default: as built)
+  --show N             print the first N questions to stderr: gold titles, top-5 titles and scores
 )";
 
 }  // namespace
@@ -44,6 +47,7 @@ int main(int argc, char** argv) {
         std::string index_path, out, questions_path;
         std::vector<std::string> corpus;
         std::int64_t k = 200;
+        std::size_t show = 0;
         for (int i = 1; i < argc; ++i) {
             const std::string a = argv[i];
             if (a == "--help" || a == "-h") {
@@ -66,6 +70,13 @@ int main(int argc, char** argv) {
                     k = 0;
                 }
                 if (k <= 0) throw cli::usage_error("--k expects a positive integer, got \"" + v + "\"");
+            } else if (a == "--show") {
+                const std::string v = value();
+                try {
+                    show = std::stoul(v);
+                } catch (const std::logic_error&) {
+                    throw cli::usage_error("--show expects a non-negative integer, got \"" + v + "\"");
+                }
             } else if (a.size() > 1 && a[0] == '-') throw cli::usage_error("unknown option " + a);
             else if (questions_path.empty()) questions_path = a;
             else throw cli::usage_error("more than one QUESTIONS file: " + a);
@@ -106,6 +117,20 @@ int main(int argc, char** argv) {
                         w.write(line.dump() + "\n");
                     }
                     w.commit();
+                    for (std::size_t i = 0; i < std::min(show, questions.size()); ++i) {
+                        std::set<std::string> gold;
+                        for (const auto& f : questions[i].supporting_facts) gold.insert(f.title);
+                        std::cerr << "\nQ: " << questions[i].question << "\n   gold:";
+                        for (const auto& g : gold) std::cerr << " [" << g << "]";
+                        std::cerr << "\n";
+                        for (std::size_t r = 0; r < std::min<std::size_t>(5, hits[i].size()); ++r) {
+                            const auto& t = passages[static_cast<std::size_t>(hits[i][r].passage)].title;
+                            char score[32];
+                            std::snprintf(score, sizeof score, "%.3f", hits[i][r].score);
+                            std::cerr << "   " << (r + 1) << ". " << score << "  " << t << (gold.count(t) ? "  (gold)" : "") << "\n";
+                        }
+                    }
+                    if (show) std::cerr << "\n";
                     nlohmann::ordered_json j;
                     j["out"] = out;
                     j["questions"] = questions.size();
