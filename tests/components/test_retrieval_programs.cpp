@@ -67,11 +67,28 @@ TEST_CASE("hoprag-index and hoprag-retrieve build, check and query an index", "[
     CHECK(summary.at("dimension") == 384);
     CHECK(summary.at("model") == "all-minilm-l6-v2");
     CHECK(fs::exists(dir / "c.idx"));
+    // --print-header gives the header the index got, without encoding (the demo's cache key)
+    REQUIRE(run(q(program("hoprag-index")) + common + "--print-header " + corpus + " > " + q(dir / "header.out") +
+                " 2>/dev/null") == 0);
+    const auto header = nlohmann::json::parse(lines(dir / "header.out").back());
+    CHECK(header.at("corpus_hash") == summary.at("corpus_hash"));
+    CHECK(header.at("passages") == 12);
 
     REQUIRE(run(q(program("hoprag-retrieve")) + common + "--index " + q(dir / "c.idx") + " --corpus " + corpus +
                 " --k 5 --out " + q(dir / "r.jsonl") + " " + corpus + " > " + q(dir / "ret.out") + " 2> " +
                 q(dir / "ret.err")) == 0);
     CHECK(nlohmann::json::parse(lines(dir / "ret.out").back()).at("questions") == 3);
+    // --show 2: two questions with gold titles and ranked titles on stderr
+    REQUIRE(run(q(program("hoprag-retrieve")) + common + "--index " + q(dir / "c.idx") + " --corpus " + corpus +
+                " --k 5 --show 2 --out " + q(dir / "r-show.jsonl") + " " + corpus + " > /dev/null 2> " +
+                q(dir / "show.err")) == 0);
+    int gold_lines = 0, ranked = 0;
+    for (const auto& l : lines(dir / "show.err")) {
+        gold_lines += l.rfind("   gold:", 0) == 0;
+        ranked += l.rfind("   1. ", 0) == 0;
+    }
+    CHECK(gold_lines == 2);
+    CHECK(ranked == 2);
     const auto out = lines(dir / "r.jsonl");
     REQUIRE(out.size() == 3);
     for (const auto& l : out) {
