@@ -1,8 +1,8 @@
 // hoprag-bench-generator: SmolLM2-135M-Instruct (the Q4_1 GGUF, dequantised to f32 at load, or
 // re-quantised to NF4) on the CPU backend — prefill tokens/s of a 512-token prompt and decode
 // tokens/s of 128 one-token steps from an empty cache — against llama.cpp's llama-bench on the same
-// GGUF file with the same thread count, run once in the same process (`-p 512 -n 128 -t T -o json`,
-// its pp512 and tg128 tests). The peer is built by benchmarks/build_llamacpp.sh from the
+// GGUF file with the same thread count, run by this program right before each of our measurements
+// (`-p 512 -n 0` / `-p 0 -n 128`, `-t T -r 3 -o json`: its pp512 and tg128 tests). The peer is built by benchmarks/build_llamacpp.sh from the
 // llama-cpp-python sdist (path: $HOPRAG_LLAMA_BENCH or .cache/llama.cpp-build/bin/llama-bench).
 // Counters: tokens_per_second, peer_tokens_per_second, ratio_vs_llamacpp_prefill /
 // ratio_vs_llamacpp_decode (ours / peer, goal >= 1). Also NF4 dequantise-GEMM (tile by tile) vs
@@ -45,43 +45,41 @@ int bench_threads() {
 
 constexpr std::int64_t prompt_len = 512, decode_len = 128;
 
-/// llama-bench's pp512 and tg128 tokens/s, run once; nullopt (with the reason) when unavailable.
+/// llama-bench's tokens/s for one test (pp512: n_prompt 512; tg128: n_gen 128), run right before
+/// our own measurement of the same thing so that both see the same machine load.
 struct peer_result {
-    double prefill = 0, decode = 0;
+    double tokens_per_second = 0;
     std::string error, build;
 };
-const peer_result& peer() {
-    static const peer_result r = [] {
-        peer_result p;
-        const char* env = std::getenv("HOPRAG_LLAMA_BENCH");
-        const std::string bin = env ? env : root + "/.cache/llama.cpp-build/bin/llama-bench";
-        if (!std::filesystem::exists(bin)) {
-            p.error = "llama-bench not found at " + bin + " (run benchmarks/build_llamacpp.sh or set HOPRAG_LLAMA_BENCH)";
-            return p;
-        }
-        const std::string cmd = "'" + bin + "' -m '" + gguf + "' -p " + std::to_string(prompt_len) + " -n " + std::to_string(decode_len) +
-                                " -t " + std::to_string(bench_threads()) + " -r 3 -o json 2>/dev/null";
-        FILE* f = popen(cmd.c_str(), "r");
-        std::string text;
-        char buf[4096];
-        while (f && !feof(f)) text.append(buf, fread(buf, 1, sizeof buf, f));
-        if (!f || pclose(f) != 0) {
-            p.error = "llama-bench failed: " + cmd;
-            return p;
-        }
-        try {
-            for (const auto& t : nlohmann::json::parse(text)) {
-                if (t.at("n_prompt") == prompt_len && t.at("n_gen") == 0) p.prefill = t.at("avg_ts").get<double>();
-                if (t.at("n_prompt") == 0 && t.at("n_gen") == decode_len) p.decode = t.at("avg_ts").get<double>();
+peer_result run_peer(std::int64_t n_prompt, std::int64_t n_gen) {
+    peer_result p;
+    const char* env = std::getenv("HOPRAG_LLAMA_BENCH");
+    const std::string bin = env ? env : root + "/.cache/llama.cpp-build/bin/llama-bench";
+    if (!std::filesystem::exists(bin)) {
+        p.error = "llama-bench not found at " + bin + " (run benchmarks/build_llamacpp.sh or set HOPRAG_LLAMA_BENCH)";
+        return p;
+    }
+    const std::string cmd = "'" + bin + "' -m '" + gguf + "' -p " + std::to_string(n_prompt) + " -n " + std::to_string(n_gen) + " -t " +
+                            std::to_string(bench_threads()) + " -r 3 -o json 2>/dev/null";
+    FILE* f = popen(cmd.c_str(), "r");
+    std::string text;
+    char buf[4096];
+    while (f && !feof(f)) text.append(buf, fread(buf, 1, sizeof buf, f));
+    if (!f || pclose(f) != 0) {
+        p.error = "llama-bench failed: " + cmd;
+        return p;
+    }
+    try {
+        for (const auto& t : nlohmann::json::parse(text))
+            if (t.at("n_prompt") == n_prompt && t.at("n_gen") == n_gen) {
+                p.tokens_per_second = t.at("avg_ts").get<double>();
                 p.build = t.value("build_commit", std::string()) + " " + t.value("cpu_info", std::string());
             }
-        } catch (const std::exception& e) {
-            p.error = std::string("cannot read llama-bench's JSON: ") + e.what();
-        }
-        if (p.error.empty() && (p.prefill <= 0 || p.decode <= 0)) p.error = "llama-bench's JSON lacks pp512 or tg128";
-        return p;
-    }();
-    return r;
+    } catch (const std::exception& e) {
+        p.error = std::string("cannot read llama-bench's JSON: ") + e.what();
+    }
+    if (p.error.empty() && p.tokens_per_second <= 0) p.error = "llama-bench's JSON lacks the test";
+    return p;
 }
 
 template <class Quant>
@@ -111,6 +109,7 @@ void bm_prefill(benchmark::State& state) {
     auto& ctx = the_context();
     const auto& g = model<Quant>(ctx);
     const auto ids = prompt_ids(g.config().vocab_size);
+    const auto p = run_peer(prompt_len, 0);
     double seconds = 0;
     for (auto _ : state) {
         models::llama::kv_cache<cpu::context> cache(ctx, g.config(), 1, prompt_len);
@@ -120,10 +119,10 @@ void bm_prefill(benchmark::State& state) {
     }
     const double ours = static_cast<double>(prompt_len * state.iterations()) / seconds;
     state.counters["tokens_per_second"] = ours;
-    const auto& p = peer();
     if (!p.error.empty()) return state.SetLabel("no ratio: " + p.error);
-    state.counters["peer_tokens_per_second"] = p.prefill;
-    state.counters["ratio_vs_llamacpp_prefill"] = ours / p.prefill;
+    state.SetLabel("llama.cpp " + p.build);
+    state.counters["peer_tokens_per_second"] = p.tokens_per_second;
+    state.counters["ratio_vs_llamacpp_prefill"] = ours / p.tokens_per_second;
 }
 
 template <class Quant>
@@ -132,6 +131,7 @@ void bm_decode(benchmark::State& state) {
     auto& ctx = the_context();
     const auto& g = model<Quant>(ctx);
     const auto ids = prompt_ids(g.config().vocab_size);
+    const auto p = run_peer(0, decode_len);
     double seconds = 0;
     for (auto _ : state) {
         models::llama::kv_cache<cpu::context> cache(ctx, g.config(), 1, decode_len);
@@ -142,10 +142,10 @@ void bm_decode(benchmark::State& state) {
     }
     const double ours = static_cast<double>(decode_len * state.iterations()) / seconds;
     state.counters["tokens_per_second"] = ours;
-    const auto& p = peer();
     if (!p.error.empty()) return state.SetLabel("no ratio: " + p.error);
-    state.counters["peer_tokens_per_second"] = p.decode;
-    state.counters["ratio_vs_llamacpp_decode"] = ours / p.decode;
+    state.SetLabel("llama.cpp " + p.build);
+    state.counters["peer_tokens_per_second"] = p.tokens_per_second;
+    state.counters["ratio_vs_llamacpp_decode"] = ours / p.tokens_per_second;
 }
 
 /// out [m, n] = x [m, k] W^T with W [n, k] in NF4: tile-wise dequantise-GEMM vs dequantise all, then GEMM.
@@ -200,8 +200,6 @@ int main(int argc, char** argv) {
             ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(s.n * s.k > 10'000'000 ? 2 : 10);
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    const auto& p = peer();
-    if (p.error.empty()) benchmark::AddCustomContext("llama.cpp", p.build);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;

@@ -29,7 +29,10 @@ inline void nf4_gemm(context& ctx, float* out, const float* x, const quant::nf4_
     std::vector<float> tile(static_cast<std::size_t>(std::min(tile_rows, w.rows) * w.cols));
     for (std::int64_t r0 = 0; r0 < w.rows; r0 += tile_rows) {
         const std::int64_t nr = std::min(tile_rows, w.rows - r0);
-        quant::nf4_dequantize_rows(w, r0, nr, tile.data());
+        if (w.cols % quant::nf4_block == 0)  // rows hold whole blocks: decode them in parallel
+            parallel_rows(nr, [&](std::int64_t i) { quant::nf4_dequantize_rows(w, r0 + i, 1, tile.data() + i * w.cols); });
+        else
+            quant::nf4_dequantize_rows(w, r0, nr, tile.data());
         gemm_desc d;
         d.m = m, d.n = nr, d.k = w.cols, d.trans_b = true, d.beta = beta;
         d.lda = w.cols, d.ldb = w.cols, d.ldc = w.rows;
