@@ -139,7 +139,7 @@ TEST_CASE("memory plan: T4 refuses no checkpointing and unquantised bases, namin
     CHECK_THROWS_WITH(train::require_fits(dense), Catch::Contains("largest term is base linears"));
 }
 
-TEST_CASE("memory plan: inference has a KV cache and no optimiser; bad requests are refused", "[memory_plan]") {
+TEST_CASE("memory plan: inference has a KV cache and no optimiser, bad requests are refused", "[memory_plan]") {
     auto r = qlora(4096);
     r.mode = train::plan_mode::inference;
     r.lora_rank = 0;
