@@ -4,7 +4,8 @@
 // text is the tokenizer's decoding of the tokens; a stop string ends generation at the token that
 // completes it and cuts the text before it; sampling is reproducible from the seed; bad input
 // (non-JSON line, JSON that is not a string, missing model file, unknown flag) exits non-zero with
-// one line naming the line or file, after the earlier prompts' results were printed.
+// one line naming the line or file, after the earlier prompts' results were printed; --quant nf4 and
+// --adapter (a PEFT folder) give the tokens of the library's generator with the same settings.
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -19,6 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hoprag/components/generator.hpp"
+#include "hoprag/cpu/backend.hpp"
 #include "hoprag/tokenizers/load_tokenizer.hpp"
 #include "support/files.hpp"
 #include "support/reference.hpp"
@@ -154,4 +157,49 @@ TEST_CASE("hoprag-generate: bad input exits non-zero with one line naming where"
         CHECK(h.code == 0);
         CHECK(h.lines.empty());
     }
+}
+
+TEST_CASE("hoprag-generate: --quant nf4 and --adapter give the library generator's tokens", "[generate][program]") {
+    if (!fs::exists(model_path)) FAIL("model file missing: " << model_path);
+    const auto gold = golden();
+    const auto& p0 = gold.at("prompts")[0];
+    const auto prompt = p0.at("ids").get<std::vector<std::int32_t>>();
+    const std::string input = nlohmann::json(p0.at("question").get<std::string>()).dump() + "\n";
+    const auto adapter_dir = test::fresh_dir("generate-adapter-folder");
+    const std::string adapter = adapter_dir.string();
+    models::llama::generate_options o;
+    o.max_new_tokens = 6;
+    o.stop_at_eos = false;
+    cpu::context ctx;
+
+    const auto q = run("nf4", input, "--model '" + model_path.string() + "' --chat --no-eos --max-new-tokens 6 --quant nf4");
+    INFO(q.err);
+    REQUIRE(q.code == 0);
+    REQUIRE(q.lines.size() == 1);
+    const auto nf4 = components::generator<quant::nf4, adapters::none, cpu::backend>::from_gguf(ctx, model_path);
+    CHECK(q.lines[0].at("tokens").get<std::vector<std::int32_t>>() == nf4.generate(prompt, o).tokens);
+
+    const auto base = components::generator<quant::none, adapters::none, cpu::backend>::from_gguf(ctx, model_path);
+    {  // a rank-4 adapter on all seven linears with large random B, written as a PEFT folder
+        auto fresh = adapters::make_lora_adapters(ctx, base.config(), 4, 8.0, adapters::all_targets, 5);
+        std::uint64_t seed = 100;
+        for (auto& layer : fresh.layers)
+            for (auto& l : layer)
+                if (!l.empty()) l.b = buffer<cpu::context, float>(ctx, test::random_floats(static_cast<std::size_t>(l.out * l.rank), ++seed, -1.0f, 1.0f));
+        adapters::save_peft(adapter_dir, fresh, "HuggingFaceTB/SmolLM2-135M-Instruct");
+    }
+    const auto a = run("adapter", input, "--model '" + model_path.string() + "' --chat --no-eos --max-new-tokens 6 --adapter '" + adapter + "'");
+    INFO(a.err);
+    REQUIRE(a.code == 0);
+    REQUIRE(a.lines.size() == 1);
+    const auto lora = adapters::load_peft(ctx, adapter, base.config());
+    auto lin = base.make_linears();
+    lin.lora = &lora;
+    const auto with_adapter = models::llama::generate(ctx, base.model(), prompt, o, {}, lin).tokens;
+    CHECK(a.lines[0].at("tokens").get<std::vector<std::int32_t>>() == with_adapter);
+    CHECK(with_adapter != base.generate(prompt, o).tokens);  // the adapter changed the output
+
+    const auto bad = run("bad-adapter", input, "--model '" + model_path.string() + "' --max-new-tokens 0 --adapter /nonexistent/adapter");
+    CHECK(bad.code == 1);
+    CHECK(bad.err.find("/nonexistent/adapter: not a folder") != std::string::npos);
 }
