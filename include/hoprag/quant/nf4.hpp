@@ -142,6 +142,11 @@ inline void nf4_dequantize_rows(const nf4_view& w, std::int64_t row0, std::int64
     if (row0 < 0 || count < 0 || row0 + count > w.rows)
         throw shape_error("nf4_dequantize_rows: rows [" + std::to_string(row0) + ", " + std::to_string(row0 + count) + ") outside " + std::to_string(w.rows));
     const std::int64_t e0 = row0 * w.cols, e1 = (row0 + count) * w.cols;
+    if (e0 % nf4_block == 0 && e1 % nf4_block == 0) {  // whole blocks: decode in place
+        for (std::int64_t b = e0 / nf4_block; b < e1 / nf4_block; ++b)
+            nf4_dequantize_block(w.codes + b * nf4_block / 2, nf4_absmax(w.qabsmax, w.scale2, w.offset, b), out + (b * nf4_block - e0));
+        return;
+    }
     // blocks may straddle rows when cols % 64 != 0: decode whole blocks and copy the part wanted
     float tmp[nf4_block];
     for (std::int64_t b = e0 / nf4_block; b * nf4_block < e1; ++b) {

@@ -1,0 +1,259 @@
+// Memory plan of a Llama-family decoder (DESIGN rule 4): before a run starts, `plan_memory` adds up
+// the bytes a QLoRA training step (or an inference prefill with a KV cache) needs on a hardware
+// profile — base weights, adapters, gradients, optimiser state, activations, logits, KV cache,
+// workspace and a reserve for the CUDA context — and says whether they fit the profile's memory;
+// `require_fits` refuses a plan that does not, naming its largest term. Every term carries the
+// formula it was computed from, so a user can check it by hand. Sizes follow the hoprag decoder
+// (models/llama/forward.hpp): attention keeps its probabilities [batch, heads, seq, seq] (no flash
+// attention), activations are stored in the profile's compute dtype, LoRA weights, gradients and
+// AdamW moments in fp32, logits in fp32.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hoprag/adapters/targets.hpp"
+#include "hoprag/backend/profile.hpp"
+#include "hoprag/core/dtype.hpp"
+#include "hoprag/core/error.hpp"
+#include "hoprag/models/llama/config.hpp"
+#include "hoprag/quant/nf4.hpp"
+
+namespace hoprag::train {
+
+/// How the block linears (q, k, v, o, gate, up, down) are stored.
+enum class plan_quant { none, nf4 };
+/// A training step (gradients, optimiser, saved activations) or inference (KV cache).
+enum class plan_mode { training, inference };
+
+inline constexpr std::size_t mib = std::size_t{1} << 20;
+/// cuBLASLt workspace the CUDA context allocates (GPU profiles).
+inline constexpr std::size_t cublaslt_workspace_bytes = 32 * mib;
+/// Default reserve on a GPU profile for the CUDA context, cuBLASLt handle and allocator slack.
+inline constexpr std::size_t gpu_context_reserve_bytes = 512 * mib;
+
+/// What to plan for.
+struct memory_request {
+    std::int64_t seq = 0;    ///< tokens per sequence (> 0)
+    std::int64_t batch = 1;  ///< sequences per step (> 0)
+    plan_quant quant = plan_quant::nf4;
+    std::int64_t lora_rank = 16;                        ///< 0 = no adapter
+    adapters::target_set lora_targets = adapters::all_targets;
+    bool checkpointing = true;                          ///< training: keep layer inputs, recompute in backward
+    plan_mode mode = plan_mode::training;
+    std::size_t memory_bytes = 0;                       ///< budget; 0 = the profile's memory_bytes
+    std::int64_t reserve_bytes = -1;                    ///< -1 = gpu_context_reserve_bytes on GPU profiles, 0 on cpu
+};
+
+/// One line of the plan.
+struct memory_term {
+    std::string name;     ///< e.g. "activations"
+    std::size_t bytes = 0;
+    std::string formula;  ///< how `bytes` was computed
+};
+
+/// The plan: terms, their total, the budget and the verdict.
+struct memory_plan {
+    std::string profile;
+    memory_request request;
+    std::vector<memory_term> terms;  ///< the reserve is the last term
+    std::size_t total = 0;           ///< sum of terms
+    std::size_t budget = 0;          ///< memory the profile may use
+    bool fits = false;               ///< total <= budget
+    std::int64_t parameters = 0;     ///< base parameters of the decoder
+    std::int64_t adapter_parameters = 0;
+
+    /// The term with the most bytes.
+    const memory_term& largest() const {
+        return *std::max_element(terms.begin(), terms.end(), [](const memory_term& a, const memory_term& b) { return a.bytes < b.bytes; });
+    }
+    /// Bytes of the term called `name` (0 when absent).
+    std::size_t bytes_of(const std::string& name) const {
+        for (const auto& t : terms)
+            if (t.name == name) return t.bytes;
+        return 0;
+    }
+};
+
+namespace detail {
+inline std::string gib_text(std::size_t bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / static_cast<double>(gib));
+    return buf;
+}
+/// Bytes of one [rows, cols] matrix as double-quantised NF4 (quant::nf4_tensor's storage):
+/// codes n/2, int8 absmax n/64, fp32 second-level scales ceil(n/64/256), one fp32 offset.
+inline std::size_t nf4_matrix_bytes(std::int64_t n) {
+    const std::int64_t blocks = n / quant::nf4_block;
+    return static_cast<std::size_t>(n / 2 + blocks + 4 * ((blocks + quant::nf4_absmax_block - 1) / quant::nf4_absmax_block) + 4);
+}
+}  // namespace detail
+
+/// The memory plan of decoder `c` on profile `p` for request `r`. Throws config_error for a
+/// non-positive seq/batch or rank, or an NF4 linear whose size is not a multiple of 64.
+///
+/// Terms (s = dtype size of the profile's compute type; N = batch * seq tokens; L layers; H hidden;
+/// Q = heads * head_dim; K = kv_heads * head_dim; F FFN width; V vocab; nh heads; r rank):
+///  * base linears: NF4 per matrix n/2 + n/64 + 4 ceil(n/16384) + 4 bytes (~4.127 bits/param), or n * s
+///  * base embeddings, head and norms: (V H [+ V H untied] + (2L + 1) H) * s
+///  * adapters: P_lora * 4 (fp32 master weights) [+ P_lora * s compute copy when s < 4], P_lora = sum r (in + out)
+///  * gradients (training): P_lora * 4; optimiser (training): P_lora * 8 (AdamW m and v, fp32)
+///  * activations (training), per layer and token: A = (4H + 2Q + 2K + 3F + 7r) * s + 8 (the block's
+///    input, two normed inputs, q, k, v, attention output, residual, gate, up, SwiGLU output, the
+///    seven LoRA intermediates, two fp32 rstd), plus per layer and sequence nh * seq^2 * s attention
+///    probabilities. Without checkpointing: L (N A + batch nh seq^2 s). With checkpointing: the
+///    layer inputs L N H s plus one layer recomputed, N A + batch nh seq^2 s.
+///  * backward scratch (training): one layer's gradients in flight, N (2H + Q + 2K + 2F) s + batch nh seq^2 s
+///  * logits: training N V * 4 (fp32; the cross-entropy gradient overwrites them), inference batch V * 4
+///  * KV cache (inference): 2 L N K s. Inference activations: one layer's forward, N A + batch nh seq^2 s
+///  * workspace: cuBLASLt 32 MiB (GPU) plus, with NF4, dequantisation scratch of the largest linear
+///    in the compute dtype (GPU) — the CPU backend dequantises per block and needs none
+///  * reserve: CUDA context etc. (512 MiB on GPU profiles unless given)
+inline memory_plan plan_memory(const models::llama::config& c, const profile_info& p, const memory_request& r) {
+    if (r.seq <= 0 || r.batch <= 0)
+        throw config_error("plan_memory: seq and batch must be > 0, got seq " + std::to_string(r.seq) + " and batch " + std::to_string(r.batch));
+    if (r.lora_rank < 0) throw config_error("plan_memory: LoRA rank must be >= 0, got " + std::to_string(r.lora_rank));
+    c.validate("plan_memory");
+    using u = std::size_t;
+    const auto z = [](std::int64_t x) { return static_cast<u>(x); };
+    const std::int64_t L = c.num_layers, H = c.hidden_size, Q = c.num_heads * c.head_dim, K = c.num_kv_heads * c.head_dim;
+    const std::int64_t F = c.intermediate_size, V = c.vocab_size, nh = c.num_heads, S = r.seq, B = r.batch, N = B * S;
+    const std::int64_t rank = r.lora_rank;
+    const u s = dtype_size(p.compute_type);
+    const bool training = r.mode == plan_mode::training;
+    const std::string ss = std::to_string(s);
+
+    memory_plan plan;
+    plan.profile = std::string(p.name);
+    plan.request = r;
+    plan.budget = r.memory_bytes ? r.memory_bytes : p.memory_bytes;
+    const auto add = [&](std::string name, u bytes, std::string formula) { plan.terms.push_back({std::move(name), bytes, std::move(formula)}); };
+
+    // the seven block linears [out, in]
+    const std::int64_t shapes[adapters::target_count][2] = {{Q, H}, {K, H}, {K, H}, {H, Q}, {F, H}, {F, H}, {H, F}};
+    u linear_bytes = 0, largest_linear = 0;
+    std::int64_t linear_params = 0, lora_per_layer = 0, lora_targets = 0;
+    for (std::size_t t = 0; t < adapters::target_count; ++t) {
+        const std::int64_t n = shapes[t][0] * shapes[t][1];
+        if (r.quant == plan_quant::nf4 && n % quant::nf4_block != 0)
+            throw config_error("plan_memory: the " + std::string(adapters::peft_module_names[t]) + " matrix has " + std::to_string(n) +
+                               " weights, not a multiple of the NF4 block size 64");
+        linear_params += n;
+        linear_bytes += r.quant == plan_quant::nf4 ? detail::nf4_matrix_bytes(n) : z(n) * s;
+        largest_linear = std::max(largest_linear, z(n));
+        if (rank > 0 && r.lora_targets.contains(adapters::all_target_list[t])) {
+            lora_per_layer += rank * (shapes[t][0] + shapes[t][1]);
+            ++lora_targets;
+        }
+    }
+    const std::int64_t other_params = V * H * (c.tie_word_embeddings ? 1 : 2) + (2 * L + 1) * H;
+    plan.parameters = L * linear_params + other_params;
+    plan.adapter_parameters = L * lora_per_layer;
+    const u P = z(plan.adapter_parameters);
+
+    add("base linears", z(L) * linear_bytes,
+        r.quant == plan_quant::nf4 ? std::to_string(L * linear_params) + " params as NF4 + double-quantised absmax (~4.127 bits/param)"
+                                   : std::to_string(L * linear_params) + " params x " + ss + " B");
+    add("base embeddings, head, norms", z(other_params) * s, std::to_string(other_params) + " params x " + ss + " B");
+    if (P > 0)
+        add("adapters", P * (4 + (s < 4 ? s : 0)),
+            std::to_string(P) + " LoRA params (r=" + std::to_string(rank) + ", " + std::to_string(lora_targets) + " targets) x (4 B fp32" +
+                (s < 4 ? " + " + ss + " B compute copy)" : ")"));
+    const u probs = z(B * nh * S * S) * s;
+    const u per_token = z(4 * H + 2 * Q + 2 * K + 3 * F + 7 * (rank > 0 ? rank : 0)) * s + 8;
+    const u one_layer = z(N) * per_token + probs;
+    if (training) {
+        if (P == 0) throw config_error("plan_memory: training needs an adapter (LoRA rank > 0); only the adapters are trained");
+        add("gradients", P * 4, std::to_string(P) + " LoRA params x 4 B (fp32)");
+        add("optimiser state", P * 8, std::to_string(P) + " LoRA params x 8 B (AdamW m, v fp32)");
+        if (r.checkpointing)
+            add("activations", z(L * N * H) * s + one_layer,
+                "checkpointed: layer inputs L*N*H*" + ss + " B + one layer recomputed (N*" + std::to_string(per_token) +
+                    " B + attention probs batch*heads*seq^2*" + ss + " B)");
+        else
+            add("activations", z(L) * one_layer,
+                "L * (N*" + std::to_string(per_token) + " B + attention probs batch*heads*seq^2*" + ss + " B)");
+        add("backward scratch", z(N * (2 * H + Q + 2 * K + 2 * F)) * s + probs,
+            "one layer's gradients N*(2H+Q+2K+2F)*" + ss + " B + attention probs' gradient");
+        add("logits", z(N * V) * 4, "N*V*4 B (fp32, gradient in place)");
+    } else {
+        add("KV cache", z(2 * L * N * K) * s, "2*L*N*K*" + ss + " B");
+        add("activations", one_layer, "one layer's forward: N*" + std::to_string(per_token) + " B + attention probs");
+        add("logits", z(B * V) * 4, "batch*V*4 B (last position, fp32)");
+    }
+    const u dequant = (p.gpu && r.quant == plan_quant::nf4) ? largest_linear * s : 0;
+    add("workspace", (p.gpu ? cublaslt_workspace_bytes : 0) + dequant,
+        p.gpu ? "cuBLASLt 32 MiB" + std::string(dequant ? " + NF4 dequantisation scratch of the largest linear" : "") : "none on cpu");
+    const u reserve = r.reserve_bytes >= 0 ? z(r.reserve_bytes) : (p.gpu ? gpu_context_reserve_bytes : 0);
+    add("reserve", reserve, p.gpu ? "CUDA context, cuBLASLt handle, allocator slack" : "none on cpu");
+
+    for (const auto& t : plan.terms) plan.total += t.bytes;
+    plan.fits = plan.total <= plan.budget;
+    return plan;
+}
+
+/// The request of a generator<Quant, Adapter, ...> training at (seq, batch).
+template <class Quant, class Adapter>
+memory_request training_request(std::int64_t seq, std::int64_t batch, bool checkpointing = true) {
+    memory_request r;
+    r.seq = seq, r.batch = batch, r.checkpointing = checkpointing, r.mode = plan_mode::training;
+    r.quant = Quant::quantizes ? plan_quant::nf4 : plan_quant::none;
+    r.lora_rank = Adapter::enabled ? Adapter::rank : 0;
+    r.lora_targets = Adapter::targets;
+    return r;
+}
+
+/// Throws config_error when `plan` does not fit, naming the total, the budget and the largest term.
+inline void require_fits(const memory_plan& plan) {
+    if (plan.fits) return;
+    const auto& big = plan.largest();
+    throw config_error("memory plan: " + detail::gib_text(plan.total) + " needed but profile " + plan.profile + " has " +
+                       detail::gib_text(plan.budget) + "; the largest term is " + big.name + " (" + detail::gib_text(big.bytes) + ": " +
+                       big.formula + ")" +
+                       (plan.request.mode == plan_mode::training && !plan.request.checkpointing ? "; try gradient checkpointing" : "") +
+                       (plan.request.quant == plan_quant::none ? "; try NF4 quantisation" : ""));
+}
+
+/// The plan as a table (one term per line, then the total and verdict).
+inline std::string plan_table(const memory_plan& plan) {
+    std::string out;
+    char line[256];
+    for (const auto& t : plan.terms) {
+        std::snprintf(line, sizeof line, "  %-30s %12s   %s\n", t.name.c_str(), detail::gib_text(t.bytes).c_str(), t.formula.c_str());
+        out += line;
+    }
+    std::snprintf(line, sizeof line, "  %-30s %12s   of %s (%s): %s\n", "total", detail::gib_text(plan.total).c_str(),
+                  detail::gib_text(plan.budget).c_str(), plan.profile.c_str(), plan.fits ? "fits" : "does NOT fit");
+    return out + line;
+}
+
+/// The plan as JSON: {"profile", "fits", "total_bytes", "budget_bytes", "parameters",
+/// "adapter_parameters", "largest_term", "terms": {name: bytes}, "request": {...}}.
+inline nlohmann::json plan_json(const memory_plan& plan) {
+    nlohmann::json terms = nlohmann::json::object();
+    for (const auto& t : plan.terms) terms[t.name] = t.bytes;
+    const auto& r = plan.request;
+    return {{"profile", plan.profile},
+            {"fits", plan.fits},
+            {"total_bytes", plan.total},
+            {"budget_bytes", plan.budget},
+            {"parameters", plan.parameters},
+            {"adapter_parameters", plan.adapter_parameters},
+            {"largest_term", plan.largest().name},
+            {"terms", terms},
+            {"request",
+             {{"seq", r.seq},
+              {"batch", r.batch},
+              {"quant", r.quant == plan_quant::nf4 ? "nf4" : "none"},
+              {"lora_rank", r.lora_rank},
+              {"checkpointing", r.checkpointing},
+              {"mode", r.mode == plan_mode::training ? "training" : "inference"}}}};
+}
+
+}  // namespace hoprag::train
