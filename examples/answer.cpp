@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hoprag/components/answerer.hpp"
 #include "hoprag/components/generator.hpp"
 #include "hoprag/cpu/backend.hpp"
 #include "hoprag/data/heldout_split.hpp"
@@ -129,31 +130,11 @@ options parse(int argc, char** argv) {
     return o;
 }
 
-// One question's contexts: what the prompt shows and what the metrics need.
-struct contexts {
-    std::vector<hoprag::data::prompt_passage> prompt;
-    std::vector<hoprag::eval::shown_passage> shown;  // same order as prompt
-};
-
-contexts own_paragraphs(const hoprag::data::hotpot_record& r) {
-    contexts c;
-    for (std::size_t i = 0; i < r.context.size(); ++i) {
-        const auto& p = r.context[i];
-        bool gold = false;
-        for (const auto& f : r.supporting_facts) gold = gold || f.title == p.title;
-        std::string text;
-        for (const auto& s : p.sentences) text += s;
-        c.prompt.push_back({p.title, std::move(text), i, gold});
-        c.shown.push_back({p.title, static_cast<std::int64_t>(p.sentences.size()), gold});
-    }
-    return c;
-}
-
 // Ranked passages; gold is not told to the fitter (it drops by rank only); sentence counts come
 // from the pooled paragraphs of the question file.
-contexts ranked_paragraphs(const hoprag::data::hotpot_record& r, const std::vector<hoprag::data::retrieved_passage>& list,
+hoprag::components::question_contexts ranked_paragraphs(const hoprag::data::hotpot_record& r, const std::vector<hoprag::data::retrieved_passage>& list,
                            const std::unordered_map<std::string, std::int64_t>& sentences) {
-    contexts c;
+    hoprag::components::question_contexts c;
     for (std::size_t i = 0; i < list.size(); ++i) {
         bool gold = false;
         for (const auto& f : r.supporting_facts) gold = gold || f.title == list[i].title;
@@ -199,19 +180,10 @@ nlohmann::ordered_json run(const options& o) {
     std::cerr << "hoprag-answer: model loaded in "
               << std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count() << " s\n";
 
-    hoprag::data::prompt_options po;
-    po.format = o.format == "plain" ? hoprag::data::prompt_format::plain : hoprag::data::prompt_format::chat;
-    po.max_tokens = o.max_tokens;
-    po.generation_reserve = o.max_new_tokens;
-    hoprag::models::llama::generate_options go;
-    go.max_new_tokens = static_cast<std::int64_t>(o.max_new_tokens);
-    go.stop_strings = {"\n"};
-    if (const auto e = tok.token_to_id("<|im_end|>")) go.stop_ids.push_back(*e);
-    // the stop string "\n" counts only after the answer started: leading whitespace is dropped
-    const auto decode = [&](std::span<const std::int32_t> ids) {
-        std::string t = tok.decode(ids, true);
-        return t.erase(0, std::min(t.size(), t.find_first_not_of(" \t\r\n")));
-    };
+    hoprag::components::answer_options ao;
+    ao.prompt.format = o.format == "plain" ? hoprag::data::prompt_format::plain : hoprag::data::prompt_format::chat;
+    ao.prompt.max_tokens = o.max_tokens;
+    ao.max_new_tokens = static_cast<std::int64_t>(o.max_new_tokens);
 
     hoprag::eval::hotpot_predictions pred;
     std::vector<hoprag::eval::generated_answer> generated;
@@ -220,34 +192,30 @@ nlohmann::ordered_json run(const options& o) {
     double total_s = 0;
     for (std::size_t qi = 0; qi < records.size(); ++qi) {
         const auto& r = records[qi];
-        contexts c;
-        if (o.retrieved.empty()) c = own_paragraphs(r);
+        hoprag::components::question_contexts c;
+        if (o.retrieved.empty()) c = hoprag::components::own_paragraph_contexts(r);
         else if (const auto it = retrieved.find(r.id); it != retrieved.end()) c = ranked_paragraphs(r, it->second, sentences);
         else ++missing_retrieval;
         const auto t0 = std::chrono::steady_clock::now();
-        const auto ex = hoprag::data::encode_example(tok, r.question, c.prompt, std::nullopt, po);
-        const auto gen = g.generate(ex.ids, go, decode);
+        const auto res = hoprag::components::answer_question(g, tok, r.question, c, ao);
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        const std::string raw = decode(gen.tokens);
-        std::vector<hoprag::eval::shown_passage> shown;
-        for (const auto k : ex.kept) shown.push_back(c.shown[k]);
-        const auto p = hoprag::eval::predict_from_generation(raw, shown);
+        const auto& p = res.prediction;
         pred.answer[r.id] = p.answer;
         pred.sp[r.id] = p.sp;
-        hoprag::eval::generated_answer ga{r.id, raw.substr(0, raw.find_first_of("\r\n")), {}};
-        for (const auto& s : shown) ga.holds_support.push_back(s.holds_support);
+        hoprag::eval::generated_answer ga{r.id, res.line, {}};
+        for (const auto& s : res.shown) ga.holds_support.push_back(s.holds_support);
         generated.push_back(std::move(ga));
         answered += !p.insufficient, insufficient += p.insufficient;
-        dropped += ex.dropped, prompt_tokens += ex.prompt_tokens, total_s += secs;
+        dropped += res.dropped, prompt_tokens += res.prompt_tokens, total_s += secs;
         char buf[64];
         std::snprintf(buf, sizeof buf, "%.2f", secs);
         std::cerr << "hoprag-answer: [" << qi + 1 << "/" << records.size() << "] " << r.id << " " << buf << " s, "
-                  << ex.prompt_tokens << " prompt tokens: " << generated.back().text << "\n";
+                  << res.prompt_tokens << " prompt tokens: " << generated.back().text << "\n";
         if (!o.generations.empty()) {
-            nlohmann::ordered_json j{{"_id", r.id},           {"raw", raw},           {"answer", p.answer},
+            nlohmann::ordered_json j{{"_id", r.id},           {"raw", res.line},           {"answer", p.answer},
                                      {"citations", p.citations}, {"insufficient", p.insufficient},
-                                     {"gold", r.answer},      {"latency_s", secs},    {"prompt_tokens", ex.prompt_tokens},
-                                     {"generated_tokens", gen.tokens.size()},         {"dropped", ex.dropped},
+                                     {"gold", r.answer},      {"latency_s", secs},    {"prompt_tokens", res.prompt_tokens},
+                                     {"generated_tokens", res.generated_tokens},         {"dropped", res.dropped},
                                      {"holds_support", generated.back().holds_support}};
             lines += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
         }
