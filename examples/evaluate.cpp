@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/data/hotpotqa.hpp"
-#include "hoprag/data/json_record_stream.hpp"
+#include "hoprag/data/retrieved_passages.hpp"
 #include "hoprag/eval/hotpot_metrics.hpp"
 #include "hoprag/eval/hotpot_predictions_io.hpp"
 #include "hoprag/eval/retrieval_metrics.hpp"
@@ -63,37 +63,9 @@ nlohmann::ordered_json scores_json(const hoprag::eval::hotpot_scores& s) {
 // Reads RETRIEVED: id -> ranked titles (only titles are kept, so large files stay cheap).
 std::unordered_map<std::string, std::vector<std::string>> read_retrieved(const std::string& path) {
     std::unordered_map<std::string, std::vector<std::string>> out;
-    hoprag::data::json_record_stream stream(path);
-    simdjson::dom::parser parser;
-    std::string text;
-    std::uint64_t offset = 0;
-    while (stream.next(text, offset, simdjson::SIMDJSON_PADDING)) {
-        const std::size_t index = stream.index() - 1;
-        auto fail = [&](const std::string& what) {
-            throw hoprag::format_error(path + ": line/record " + std::to_string(index) + " (byte " +
-                                       std::to_string(offset) + "): " + what);
-        };
-        simdjson::dom::element root;
-        if (const auto err = parser.parse(text.data(), text.size(), false).get(root); err != simdjson::SUCCESS)
-            fail(std::string("invalid JSON: ") + simdjson::error_message(err));
-        std::string_view id;
-        std::int64_t num_id = 0;
-        std::string id_text;
-        if (root["_id"].get(id) == simdjson::SUCCESS) id_text.assign(id);
-        else if (root["_id"].get(num_id) == simdjson::SUCCESS) id_text = std::to_string(num_id);
-        else fail("missing or non-string \"_id\"");
-        simdjson::dom::array passages;
-        if (root["passages"].get(passages) != simdjson::SUCCESS) fail("missing or non-array \"passages\"");
-        std::vector<std::string> titles;
-        std::size_t i = 0;
-        for (simdjson::dom::element p : passages) {
-            std::string_view title;
-            if (p["title"].get(title) != simdjson::SUCCESS)
-                fail("_id \"" + id_text + "\" passage " + std::to_string(i) + " has no string \"title\"");
-            titles.emplace_back(title);
-            ++i;
-        }
-        if (!out.emplace(id_text, std::move(titles)).second) fail("duplicate _id \"" + id_text + "\"");
+    for (auto& [id, list] : hoprag::data::read_retrieved_passages(path)) {
+        auto& titles = out[id];
+        for (auto& p : list) titles.push_back(std::move(p.title));
     }
     return out;
 }

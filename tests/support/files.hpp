@@ -1,12 +1,16 @@
-// Test support: scratch folders under the build tree and whole-file reads.
+// Test support: scratch folders under the build tree, whole-file and per-line reads, and running
+// a shell command for its exit status (the program tests).
 #pragma once
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "support/reference.hpp"
 
@@ -24,6 +28,20 @@ inline std::filesystem::path fresh_dir(const std::string& name) {
 inline std::string slurp(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// The lines of file `p` without their line endings (none when it cannot be opened).
+inline std::vector<std::string> lines_of(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::vector<std::string> out;
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+}
+
+/// Runs `cmd` with the shell; its exit status (128 when it did not exit normally).
+inline int run_command(const std::string& cmd) {
+    const int s = std::system(cmd.c_str());
+    return WIFEXITED(s) ? WEXITSTATUS(s) : 128;
 }
 
 }  // namespace hoprag::test

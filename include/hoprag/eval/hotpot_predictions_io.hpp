@@ -3,7 +3,8 @@
 // (the format hotpot_evaluate_v1.py reads), with nlohmann::json since the file is small (a few MB
 // for the 7,405-question dev set). Both top-level keys are required, as in the official script;
 // other top-level keys are ignored. A wrong type anywhere raises hoprag::format_error naming the
-// file, the id and what was found.
+// file, the id and what was found. `write_hotpot_predictions` writes the same format durably
+// (keys sorted, so equal predictions give equal bytes).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 
 #include "hoprag/core/error.hpp"
 #include "hoprag/eval/hotpot_metrics.hpp"
+#include "hoprag/io/durable_file.hpp"
 
 namespace hoprag::eval {
 
@@ -63,6 +65,22 @@ namespace hoprag::eval {
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.bad()) throw io_error("read error in " + path.string());
     return parse_hotpot_predictions(text, path.string());
+}
+
+/// The official JSON form of `p`: {"answer": {id: text}, "sp": {id: [[title, sent_id], ...]}}.
+[[nodiscard]] inline nlohmann::json hotpot_predictions_json(const hotpot_predictions& p) {
+    nlohmann::json j = {{"answer", nlohmann::json::object()}, {"sp", nlohmann::json::object()}};
+    for (const auto& [id, a] : p.answer) j["answer"][id] = a;
+    for (const auto& [id, facts] : p.sp) {
+        auto& list = j["sp"][id] = nlohmann::json::array();
+        for (const auto& f : facts) list.push_back({f.title, f.sent_id});
+    }
+    return j;
+}
+
+/// Writes `p` to `path` durably (temporary file, fsync, rename); io_error on failure.
+inline void write_hotpot_predictions(const std::filesystem::path& path, const hotpot_predictions& p) {
+    io::write_file_durably(path, hotpot_predictions_json(p).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace hoprag::eval

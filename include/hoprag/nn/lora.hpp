@@ -76,6 +76,26 @@ lora_grads<Context> make_lora_grads(Context& ctx, const lora_linear<Context>& l)
             buffer<Context, float>(ctx, std::vector<float>(static_cast<std::size_t>(l.out * l.rank), 0.0f))};
 }
 
+/// y [m, out] += scale * B A dropout(x) for x [m, in], with caller-owned memory (no allocation):
+/// u [m, rank] receives dropout(x) A^T and xd [m, in] the dropped input (read only when drop.p > 0,
+/// may be nullptr otherwise); backward needs both.
+template <class Context>
+void lora_forward_to(Context& ctx, const lora_linear<Context>& l, float* y, const float* x, std::int64_t m, const lora_dropout& drop,
+                     float* xd, float* u) {
+    if (l.empty()) return;
+    const float* xin = x;
+    if (drop.p > 0.0f) {
+        dropout(ctx, xd, x, m * l.in, drop.p, drop.stream);
+        xin = xd;
+    }
+    gemm_desc d;  // u [m, r] = xin [m, in] A^T
+    d.m = m, d.n = l.rank, d.k = l.in, d.trans_b = true;
+    gemm(ctx, packed(d), xin, l.a.data(), u);
+    gemm_desc e;  // y += scale * u B^T
+    e.m = m, e.n = l.out, e.k = l.rank, e.trans_b = true, e.alpha = l.scale, e.beta = 1.0f;
+    gemm(ctx, packed(e), u, l.b.data(), y);
+}
+
 /// y [m, out] += scale * B A dropout(x) for x [m, in]. With `saved`, keeps the dropped input and
 /// u = dropout(x) A^T for backward (allocated here); without, uses a temporary.
 template <class Context>
@@ -84,19 +104,40 @@ void lora_forward(Context& ctx, const lora_linear<Context>& l, float* y, const f
     if (l.empty()) return;
     lora_saved<Context> tmp;
     lora_saved<Context>& s = saved ? *saved : tmp;
-    const float* xin = x;
-    if (drop.p > 0.0f) {
-        s.xd = buffer<Context, float>(ctx, static_cast<std::size_t>(m * l.in));
-        dropout(ctx, s.xd.data(), x, m * l.in, drop.p, drop.stream);
-        xin = s.xd.data();
-    }
+    if (drop.p > 0.0f) s.xd = buffer<Context, float>(ctx, static_cast<std::size_t>(m * l.in));
     s.u = buffer<Context, float>(ctx, static_cast<std::size_t>(m * l.rank));
-    gemm_desc d;  // u [m, r] = xin [m, in] A^T
-    d.m = m, d.n = l.rank, d.k = l.in, d.trans_b = true;
-    gemm(ctx, packed(d), xin, l.a.data(), s.u.data());
-    gemm_desc e;  // y += scale * u B^T
-    e.m = m, e.n = l.out, e.k = l.rank, e.trans_b = true, e.alpha = l.scale, e.beta = 1.0f;
-    gemm(ctx, packed(e), s.u.data(), l.b.data(), y);
+    lora_forward_to(ctx, l, y, x, m, drop, s.xd.data(), s.u.data());
+}
+
+/// Backward of lora_forward_to for dy [m, out], with caller-owned memory: xin is the adapter's
+/// input as forward used it (xd when drop.p > 0, else x), u the saved [m, rank]; scratch du
+/// [m, rank] and, when drop.p > 0 and dx is given, t [m, in]. dB += scale dy^T u,
+/// dA += (scale dy B)^T xin, and dx [m, in] += dropout'(scale dy B A) when dx is non-null.
+template <class Context>
+void lora_backward_to(Context& ctx, const lora_linear<Context>& l, lora_grads<Context>& g, float* dx, const float* dy, const float* xin,
+                      const float* u, std::int64_t m, const lora_dropout& drop, float* du, float* t) {
+    if (l.empty()) return;
+    gemm_desc db;  // dB [out, r] += scale * dy^T [out, m] u [m, r]
+    db.m = l.out, db.n = l.rank, db.k = m, db.trans_a = true, db.alpha = l.scale, db.beta = 1.0f;
+    gemm(ctx, packed(db), dy, u, g.db.data());
+    gemm_desc dud;  // du [m, r] = scale * dy [m, out] B [out, r]
+    dud.m = m, dud.n = l.rank, dud.k = l.out, dud.alpha = l.scale;
+    gemm(ctx, packed(dud), dy, l.b.data(), du);
+    gemm_desc da;  // dA [r, in] += du^T [r, m] xin [m, in]
+    da.m = l.rank, da.n = l.in, da.k = m, da.trans_a = true, da.beta = 1.0f;
+    gemm(ctx, packed(da), du, xin, g.da.data());
+    if (dx == nullptr) return;
+    if (drop.p > 0.0f) {
+        gemm_desc dt;  // t [m, in] = du A
+        dt.m = m, dt.n = l.in, dt.k = l.rank;
+        gemm(ctx, packed(dt), du, l.a.data(), t);
+        dropout(ctx, t, t, m * l.in, drop.p, drop.stream);
+        add(ctx, dx, dx, t, m * l.in);
+    } else {
+        gemm_desc dt;  // dx += du A
+        dt.m = m, dt.n = l.in, dt.k = l.rank, dt.beta = 1.0f;
+        gemm(ctx, packed(dt), du, l.a.data(), dx);
+    }
 }
 
 /// Backward of lora_forward for dy [m, out]: dB += scale dy^T u, dA += (scale dy B)^T dropout(x),
@@ -105,30 +146,9 @@ template <class Context>
 void lora_backward(Context& ctx, const lora_linear<Context>& l, lora_grads<Context>& g, float* dx, const float* dy, const float* x,
                    std::int64_t m, const lora_dropout& drop, const lora_saved<Context>& saved) {
     if (l.empty()) return;
-    const float* xin = drop.p > 0.0f ? saved.xd.data() : x;
-    gemm_desc db;  // dB [out, r] += scale * dy^T [out, m] u [m, r]
-    db.m = l.out, db.n = l.rank, db.k = m, db.trans_a = true, db.alpha = l.scale, db.beta = 1.0f;
-    gemm(ctx, packed(db), dy, saved.u.data(), g.db.data());
-    buffer<Context, float> du(ctx, static_cast<std::size_t>(m * l.rank));
-    gemm_desc dud;  // du [m, r] = scale * dy [m, out] B [out, r]
-    dud.m = m, dud.n = l.rank, dud.k = l.out, dud.alpha = l.scale;
-    gemm(ctx, packed(dud), dy, l.b.data(), du.data());
-    gemm_desc da;  // dA [r, in] += du^T [r, m] xin [m, in]
-    da.m = l.rank, da.n = l.in, da.k = m, da.trans_a = true, da.beta = 1.0f;
-    gemm(ctx, packed(da), du.data(), xin, g.da.data());
-    if (dx == nullptr) return;
-    if (drop.p > 0.0f) {
-        buffer<Context, float> t(ctx, static_cast<std::size_t>(m * l.in));
-        gemm_desc dt;  // t [m, in] = du A
-        dt.m = m, dt.n = l.in, dt.k = l.rank;
-        gemm(ctx, packed(dt), du.data(), l.a.data(), t.data());
-        dropout(ctx, t.data(), t.data(), m * l.in, drop.p, drop.stream);
-        add(ctx, dx, dx, t.data(), m * l.in);
-    } else {
-        gemm_desc dt;  // dx += du A
-        dt.m = m, dt.n = l.in, dt.k = l.rank, dt.beta = 1.0f;
-        gemm(ctx, packed(dt), du.data(), l.a.data(), dx);
-    }
+    buffer<Context, float> du(ctx, static_cast<std::size_t>(m * l.rank)), t;
+    if (drop.p > 0.0f && dx) t = buffer<Context, float>(ctx, static_cast<std::size_t>(m * l.in));
+    lora_backward_to(ctx, l, g, dx, dy, drop.p > 0.0f ? saved.xd.data() : x, saved.u.data(), m, drop, du.data(), t.data());
 }
 
 /// A base linear with an optional adapter: y [m, out] = x W^T + scale B A dropout(x).

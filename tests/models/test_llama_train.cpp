@@ -1,0 +1,220 @@
+// LoRA training of the Llama decoder on the CPU backend (models/llama/train.hpp), tiny random config:
+//  * the loss equals the cross-entropy of the inference forward's logits (an independent path);
+//  * every A/B gradient vs central differences of the loss (f32 and NF4 base, dropout off and on),
+//    on a sample of entries of every adapter, with non-zero B so all of them get gradient;
+//  * gradient checkpointing on == off, bit for bit; dropout masks are deterministic per step and
+//    differ between steps;
+//  * a right-padded batch gives the token-weighted combination of its rows run alone;
+//  * lora_optimizer applies torch's AdamW to every A and B.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <vector>
+
+#include "hoprag/components/generator.hpp"
+#include "hoprag/cpu/backend.hpp"
+#include "hoprag/models/llama/train.hpp"
+#include "models/llama_train_tiny.hpp"
+
+using namespace hoprag;
+namespace llama = hoprag::models::llama;
+using f32_lora = components::generator<quant::none, adapters::lora<4, 8>, cpu::backend>;
+using nf4_lora = components::generator<quant::nf4, adapters::lora<4, 8>, cpu::backend>;
+
+namespace {
+
+template <class Gen>
+float step(cpu::context& ctx, const Gen& g, const test::train_batch& tb, adapters::lora_grad_set<cpu::context>& grads, const llama::train_options& o = {}) {
+    return llama::loss_and_grads(ctx, g, tb.ids, tb.labels, tb.batch, tb.seq, grads, o);
+}
+
+/// Gradients vs central differences on a sample of entries of every A and B.
+template <class Gen>
+void check_finite_differences(float dropout) {
+    cpu::context ctx;
+    const auto c = test::train_tiny_config();
+    const test::tiny_llama_tensors t(c, false, 7);
+    Gen g(ctx, c, t.source(false), 3);
+    g.adapter().dropout = dropout;
+    test::randomize_adapters(g.adapter(), 11);
+    const test::train_batch tb;
+    llama::train_options o;
+    o.dropout_seed = 5, o.step = 2;
+    auto grads = adapters::make_lora_grad_set(ctx, g.adapter());
+    const float loss = step(ctx, g, tb, grads, o);
+    REQUIRE(std::isfinite(loss));
+    auto scratch = adapters::make_lora_grad_set(ctx, g.adapter());
+    // loss at host values `x` of tensor p (restored afterwards)
+    const auto loss_at = [&](buffer<cpu::context, float>& p, const std::vector<float>& x) {
+        const auto keep = p.to_host();
+        p.assign(x);
+        const double v = step(ctx, g, tb, scratch, o);
+        p.assign(keep);
+        return v;
+    };
+    // Richardson-extrapolated central difference along direction d: O(h^4) error
+    const auto derivative = [&](buffer<cpu::context, float>& p, const std::vector<float>& d, double h) {
+        const auto x0 = p.to_host();
+        const auto at = [&](double e) {
+            std::vector<float> x(x0);
+            for (std::size_t i = 0; i < x.size(); ++i) x[i] += float(e * d[i]);
+            return loss_at(p, x);
+        };
+        const double d1 = (at(h) - at(-h)) / (2 * h), d2 = (at(h / 2) - at(-h / 2)) / h;
+        return (4 * d2 - d1) / 3;
+    };
+    std::size_t checked = 0;
+    for (std::size_t l = 0; l < g.adapter().layers.size(); ++l)
+        for (auto tg : adapters::all_target_list)
+            for (bool is_a : {true, false}) {
+                auto& m = *g.adapter().find(l, tg);
+                auto& p = is_a ? m.a : m.b;
+                const auto an = (is_a ? grads.at(l, tg).da : grads.at(l, tg).db).to_host();
+                double norm = 0;
+                for (float v : an) norm += double(v) * v;
+                INFO("layer " << l << " " << adapters::peft_module_names[std::size_t(tg)] << (is_a ? " A" : " B"));
+                CHECK(norm > 0);  // every A and B gets gradient
+                // one entry, and a random direction over the whole tensor
+                const std::size_t i = (l * 13 + std::size_t(tg) * 5 + (is_a ? 0 : 3)) % an.size();
+                std::vector<float> e(an.size(), 0.0f);
+                e[i] = 1.0f;
+                const double fd_entry = derivative(p, e, 2e-2);
+                INFO("entry " << i << ": analytic " << an[i] << " finite difference " << fd_entry);
+                CHECK(std::abs(an[i] - fd_entry) <= 1e-4 + 2e-3 * std::abs(fd_entry));
+                const auto dir = test::random_floats(an.size(), 99, -1.0f, 1.0f, l * 16 + std::size_t(tg) * 2 + is_a);
+                double proj = 0;
+                for (std::size_t k = 0; k < an.size(); ++k) proj += double(an[k]) * dir[k];
+                const double fd_dir = derivative(p, dir, 4e-3);  // many entries move: a smaller step
+                INFO("direction: analytic " << proj << " finite difference " << fd_dir);
+                CHECK(std::abs(proj - fd_dir) <= 2e-4 + 2e-3 * std::abs(fd_dir));
+                ++checked;
+            }
+    CHECK(checked == 2 * 7 * 2);
+}
+
+}  // namespace
+
+TEST_CASE("llama lora training loss equals the cross-entropy of the inference logits", "[llama][train]") {
+    cpu::context ctx;
+    const auto c = test::train_tiny_config(false);
+    const test::tiny_llama_tensors t(c, false, 7);
+    f32_lora g(ctx, c, t.source(false), 3);
+    test::randomize_adapters(g.adapter(), 11);
+    const test::train_batch tb;
+    auto grads = adapters::make_lora_grad_set(ctx, g.adapter());
+    const float loss = step(ctx, g, tb, grads);
+    // reference: logits of position p in each row from forward(..., last), one position per call
+    double sum = 0;
+    int n = 0;
+    for (std::int64_t b = 0; b < tb.batch; ++b)
+        for (std::int64_t p = 1; p < tb.seq; ++p) {
+            const std::int32_t y = tb.labels[std::size_t(b * tb.seq + p)];
+            if (y == llama::ignore_label) continue;
+            const std::vector<std::int64_t> last = {p - 1, p - 1};
+            const auto logits = g.forward(tb.ids, tb.batch, tb.seq, last);
+            const float* row = logits.data() + b * c.vocab_size;
+            double mx = -INFINITY, z = 0;
+            for (std::int64_t v = 0; v < c.vocab_size; ++v) mx = std::max(mx, double(row[v]));
+            for (std::int64_t v = 0; v < c.vocab_size; ++v) z += std::exp(double(row[v]) - mx);
+            sum += mx + std::log(z) - row[y], ++n;
+        }
+    CHECK(n == 6);
+    CHECK(std::abs(loss - sum / n) <= 1e-5 * std::abs(sum / n));
+    // no target tokens: loss 0 and no gradient
+    auto zero = adapters::make_lora_grad_set(ctx, g.adapter());
+    const std::vector<std::int32_t> none(tb.ids.size(), llama::ignore_label);
+    CHECK(llama::loss_and_grads(ctx, g, tb.ids, none, tb.batch, tb.seq, zero) == 0.0f);
+    for (const auto& x : test::host_grads(zero))
+        for (float v : x) REQUIRE(v == 0.0f);
+    // bad labels and sizes are refused
+    auto bad = tb.labels;
+    bad[3] = 40;
+    REQUIRE_THROWS_AS(llama::loss_and_grads(ctx, g, tb.ids, bad, tb.batch, tb.seq, zero), shape_error);
+    REQUIRE_THROWS_AS(llama::loss_and_grads(ctx, g, tb.ids, tb.labels, tb.batch, tb.seq + 1, zero), shape_error);
+}
+
+TEST_CASE("llama lora gradients match finite differences, f32 base", "[llama][train]") { check_finite_differences<f32_lora>(0.0f); }
+TEST_CASE("llama lora gradients match finite differences, nf4 base", "[llama][train]") { check_finite_differences<nf4_lora>(0.0f); }
+TEST_CASE("llama lora gradients match finite differences, nf4 base with dropout", "[llama][train]") { check_finite_differences<nf4_lora>(0.2f); }
+
+TEST_CASE("llama lora checkpointing gives identical gradients; dropout is deterministic per step", "[llama][train]") {
+    cpu::context ctx;
+    const auto c = test::train_tiny_config();
+    const test::tiny_llama_tensors t(c, false, 7);
+    for (float p : {0.0f, 0.3f}) {
+        nf4_lora g(ctx, c, t.source(false), 3);
+        g.adapter().dropout = p;
+        test::randomize_adapters(g.adapter(), 12);
+        const test::train_batch tb;
+        llama::train_options on, off;
+        on.checkpointing = true, off.checkpointing = false;
+        on.step = off.step = 4;
+        llama::train_workspace<cpu::context> ws_on, ws_off;
+        auto g_on = adapters::make_lora_grad_set(ctx, g.adapter()), g_off = adapters::make_lora_grad_set(ctx, g.adapter());
+        const float l_on = llama::loss_and_grads(ctx, g, tb.ids, tb.labels, tb.batch, tb.seq, g_on, on, &ws_on);
+        const float l_off = llama::loss_and_grads(ctx, g, tb.ids, tb.labels, tb.batch, tb.seq, g_off, off, &ws_off);
+        CHECK(l_on == l_off);
+        CHECK(test::host_grads(g_on) == test::host_grads(g_off));
+        CHECK(ws_on.bytes() < ws_off.bytes());
+        CHECK(ws_off.bytes() == llama::train_workspace_bytes(c, llama::make_train_shape(g.adapter(), tb.batch, tb.seq, off)));
+        // same step again (accumulating onto zeroed grads, reusing the workspace): same result
+        adapters::zero_grads(ctx, g_on);
+        CHECK(llama::loss_and_grads(ctx, g, tb.ids, tb.labels, tb.batch, tb.seq, g_on, on, &ws_on) == l_on);
+        CHECK(test::host_grads(g_on) == test::host_grads(g_off));
+        // another step: another dropout mask
+        on.step = 5;
+        adapters::zero_grads(ctx, g_on);
+        const float l5 = llama::loss_and_grads(ctx, g, tb.ids, tb.labels, tb.batch, tb.seq, g_on, on, &ws_on);
+        if (p > 0) CHECK(l5 != l_on);
+        else CHECK(l5 == l_on);
+    }
+}
+
+TEST_CASE("llama lora right-padded batch equals its rows run alone", "[llama][train]") {
+    cpu::context ctx;
+    const auto c = test::train_tiny_config();
+    const test::tiny_llama_tensors t(c, false, 7);
+    f32_lora g(ctx, c, t.source(false), 3);
+    test::randomize_adapters(g.adapter(), 13);
+    const test::train_batch tb;
+    auto gb = adapters::make_lora_grad_set(ctx, g.adapter()), g0 = adapters::make_lora_grad_set(ctx, g.adapter()),
+         g1 = adapters::make_lora_grad_set(ctx, g.adapter());
+    const float lb = step(ctx, g, tb, gb);
+    const std::span<const std::int32_t> ids(tb.ids), labels(tb.labels);
+    const float l0 = llama::loss_and_grads(ctx, g, ids.first(7), labels.first(7), 1, 7, g0);
+    const float l1 = llama::loss_and_grads(ctx, g, ids.subspan(7, 5), labels.subspan(7, 5), 1, 5, g1);  // unpadded
+    const double t0 = 4, t1 = 2;
+    CHECK(std::abs(lb - (l0 * t0 + l1 * t1) / (t0 + t1)) <= 1e-5 * std::abs(lb));
+    const auto hb = test::host_grads(gb), h0 = test::host_grads(g0), h1 = test::host_grads(g1);
+    REQUIRE(hb.size() == h0.size());
+    for (std::size_t i = 0; i < hb.size(); ++i) {
+        std::vector<double> want(hb[i].size());
+        for (std::size_t j = 0; j < want.size(); ++j) want[j] = (h0[i][j] * t0 + h1[i][j] * t1) / (t0 + t1);
+        test::require_close(hb[i], want, 1e-3, 1e-6, "tensor " + std::to_string(i));
+    }
+}
+
+TEST_CASE("lora_optimizer applies AdamW to every A and B", "[llama][train]") {
+    cpu::context ctx;
+    const auto c = test::train_tiny_config();
+    const test::tiny_llama_tensors t(c, false, 7);
+    f32_lora g(ctx, c, t.source(false), 3);
+    test::randomize_adapters(g.adapter(), 14);
+    const test::train_batch tb;
+    auto grads = adapters::make_lora_grad_set(ctx, g.adapter());
+    step(ctx, g, tb, grads);
+    adapters::lora_optimizer<cpu::context> opt(ctx, g.adapter(), grads);
+    REQUIRE(opt.tensors().size() == 2 * 7 * 2);
+    CHECK(std::string(opt.tensors()[1].name) == "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight");
+    const auto before = g.adapter().find(1, adapters::target::down)->b.to_host();
+    const auto gd = grads.at(1, adapters::target::down).db.to_host();
+    train::adamw_hparams hp;
+    opt.step(ctx, train::make_adamw_step(hp, 1, 1e-3f));
+    const auto after = g.adapter().find(1, adapters::target::down)->b.to_host();
+    std::vector<double> want(before.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {  // torch AdamW, step 1: m_hat = g, v_hat = g^2
+        const double w = before[i], gi = gd[i];
+        want[i] = w - 1e-3 * 0.01 * w - 1e-3 * gi / (std::abs(gi) + 1e-8);
+    }
+    test::require_close(after, want, 1e-6, 1e-7, "down B after one step");
+}
