@@ -5,9 +5,12 @@
 //  * gradient checkpointing on == off, bit for bit; dropout masks are deterministic per step and
 //    differ between steps;
 //  * a right-padded batch gives the token-weighted combination of its rows run alone;
-//  * lora_optimizer applies torch's AdamW to every A and B.
+//  * lora_optimizer applies torch's AdamW to every A and B;
+//  * the GEMM attention of training equals the backend's attention ops (forward and backward), and
+//    a sliding window shorter than the sequence falls back to those ops.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -95,8 +98,10 @@ void check_finite_differences(float dropout) {
 }  // namespace
 
 TEST_CASE("llama lora training loss equals the cross-entropy of the inference logits", "[llama][train]") {
+  for (std::int64_t window : {0, 3}) {  // 3: the sliding window runs the backend's attention ops
     cpu::context ctx;
-    const auto c = test::train_tiny_config(false);
+    auto c = test::train_tiny_config(false);
+    c.sliding_window = window;
     const test::tiny_llama_tensors t(c, false, 7);
     f32_lora g(ctx, c, t.source(false), 3);
     test::randomize_adapters(g.adapter(), 11);
@@ -131,6 +136,34 @@ TEST_CASE("llama lora training loss equals the cross-entropy of the inference lo
     bad[3] = 40;
     REQUIRE_THROWS_AS(llama::loss_and_grads(ctx, g, tb.ids, bad, tb.batch, tb.seq, zero), shape_error);
     REQUIRE_THROWS_AS(llama::loss_and_grads(ctx, g, tb.ids, tb.labels, tb.batch, tb.seq + 1, zero), shape_error);
+  }
+}
+
+TEST_CASE("gemm attention equals the backend's attention ops, forward and backward", "[llama][train][attention]") {
+    cpu::context ctx;
+    for (auto [batch, seq, nh, nkv, D] : std::vector<std::array<std::int64_t, 5>>{{2, 7, 4, 2, 4}, {1, 1, 3, 1, 6}, {2, 33, 6, 3, 8}, {1, 5, 2, 2, 2}}) {
+        attention_desc d;
+        d.batch = batch, d.q_len = d.kv_len = seq, d.n_heads = nh, d.n_kv_heads = nkv, d.head_dim = D, d.causal = true;
+        REQUIRE(llama::gemm_attention_applies(d));
+        const auto q = test::random_floats(batch * seq * nh * D, 1), k = test::random_floats(batch * seq * nkv * D, 2);
+        const auto v = test::random_floats(batch * seq * nkv * D, 3), dout = test::random_floats(q.size(), 4);
+        std::vector<std::int32_t> limits(batch * nh * seq);
+        llama::causal_row_limits(limits.data(), d);
+        std::vector<float> out(q.size()), probs(batch * nh * seq * seq), out2(out), probs2(probs), dprobs(probs.size());
+        std::vector<float> dq(q.size()), dk(k.size()), dv(v.size()), dq2(dq), dk2(dk), dv2(dv);
+        llama::gemm_attention_forward(ctx, d, out.data(), probs.data(), q.data(), k.data(), v.data(), limits.data());
+        attention_forward(ctx, d, out2.data(), probs2.data(), q.data(), k.data(), v.data());
+        test::require_close(out, out2, 1e-5, 1e-6, "out");
+        test::require_close(probs, probs2, 1e-5, 1e-7, "probs");
+        llama::gemm_attention_backward(ctx, d, dq.data(), dk.data(), dv.data(), dprobs.data(), dout.data(), q.data(), k.data(), v.data(), probs.data());
+        attention_backward(ctx, d, dq2.data(), dk2.data(), dv2.data(), dout.data(), q.data(), k.data(), v.data(), probs2.data());
+        test::require_close(dq, dq2, 1e-4, 1e-6, "dq");
+        test::require_close(dk, dk2, 1e-4, 1e-6, "dk");
+        test::require_close(dv, dv2, 1e-4, 1e-6, "dv");
+    }
+    attention_desc w;
+    w.batch = 1, w.q_len = w.kv_len = 8, w.causal = true, w.window = 3, w.head_dim = 2;
+    CHECK_FALSE(llama::gemm_attention_applies(w));
 }
 
 TEST_CASE("llama lora gradients match finite differences, f32 base", "[llama][train]") { check_finite_differences<f32_lora>(0.0f); }

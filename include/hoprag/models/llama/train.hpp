@@ -96,6 +96,9 @@ float loss_and_grads(Context& ctx, const lora_model<Context, Base>& m, std::span
     upload(ctx, b.pos, pos.data(), pos.size() * sizeof(std::int32_t));
     upload(ctx, b.rows, rows.data(), rows.size() * sizeof(std::int32_t));
     upload(ctx, b.targets, targets.data(), targets.size() * sizeof(std::int32_t));
+    std::vector<std::int32_t> limits(static_cast<std::size_t>(batch * c.num_heads * seq));
+    causal_row_limits(limits.data(), block_attention(c, batch, seq));
+    upload(ctx, b.row_limit, limits.data(), limits.size() * sizeof(std::int32_t));
 
     block_step st;
     st.batch = batch, st.seq = seq, st.dropout = ad.dropout, st.dropout_seed = o.dropout_seed, st.dropout_step = o.step;
@@ -104,7 +107,7 @@ float loss_and_grads(Context& ctx, const lora_model<Context, Base>& m, std::span
 
     // forward
     embedding_forward(ctx, b.x_in[0], b.ids, m.model->embed.data(), N, H, V);
-    for (std::int64_t l = 0; l < L; ++l) block_forward(ctx, m, static_cast<std::size_t>(l), st, acts(l), b.pos, b.x_in[static_cast<std::size_t>(l)], out_of(l));
+    for (std::int64_t l = 0; l < L; ++l) block_forward(ctx, m, static_cast<std::size_t>(l), st, acts(l), b, b.x_in[static_cast<std::size_t>(l)], out_of(l));
 
     // LM head on the target rows, chunk by chunk: loss, then dL/dx_final scattered into b.dx
     zero_fill(ctx, b.dx, N * H);
@@ -133,8 +136,8 @@ float loss_and_grads(Context& ctx, const lora_model<Context, Base>& m, std::span
     // backward through the blocks (the last block's activations are still in place)
     for (std::int64_t l = L - 1; l >= 0; --l) {
         const auto lu = static_cast<std::size_t>(l);
-        if (o.checkpointing && l != L - 1) block_forward(ctx, m, lu, st, acts(l), b.pos, b.x_in[lu], out_of(l));
-        block_backward(ctx, m, lu, st, acts(l), b, b.pos, b.x_in[lu], g);
+        if (o.checkpointing && l != L - 1) block_forward(ctx, m, lu, st, acts(l), b, b.x_in[lu], out_of(l));
+        block_backward(ctx, m, lu, st, acts(l), b, b.x_in[lu], g);
     }
     return static_cast<float>(loss_sum / static_cast<double>(T));
 }
