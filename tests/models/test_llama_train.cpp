@@ -33,8 +33,9 @@ float step(cpu::context& ctx, const Gen& g, const test::train_batch& tb, adapter
 }
 
 /// Gradients vs central differences on a sample of entries of every A and B.
+/// Under AddressSanitizer (about 30x slower here) only `asan_layer` is checked, to keep the run short.
 template <class Gen>
-void check_finite_differences(float dropout) {
+void check_finite_differences(float dropout, std::size_t asan_layer) {
     cpu::context ctx;
     const auto c = test::train_tiny_config();
     const test::tiny_llama_tensors t(c, false, 7);
@@ -73,6 +74,11 @@ void check_finite_differences(float dropout) {
     for (std::size_t l = 0; l < g.adapter().layers.size(); ++l)
         for (auto tg : adapters::all_target_list)
             for (bool is_a : {true, false}) {
+#if defined(__SANITIZE_ADDRESS__)
+                if (l != asan_layer) continue;
+#else
+                (void)asan_layer;
+#endif
                 auto& m = *g.adapter().find(l, tg);
                 auto& p = is_a ? m.a : m.b;
                 const auto an = (is_a ? grads.at(l, tg).da : grads.at(l, tg).db).to_host();
@@ -97,7 +103,11 @@ void check_finite_differences(float dropout) {
                 CHECK(std::abs(proj - fd_dir) <= 2e-4 + 2e-3 * std::abs(fd_dir));
                 ++checked;
             }
+#if defined(__SANITIZE_ADDRESS__)
+    CHECK(checked == 7 * 2);
+#else
     CHECK(checked == 2 * 7 * 2);
+#endif
 }
 
 }  // namespace
@@ -171,8 +181,8 @@ TEST_CASE("gemm attention equals the backend's attention ops, forward and backwa
     CHECK_FALSE(llama::gemm_attention_applies(w));
 }
 
-TEST_CASE("llama lora gradients match finite differences, f32 base", "[llama][train]") { check_finite_differences<f32_lora>(0.0f); }
-TEST_CASE("llama lora gradients match finite differences, nf4 base with dropout", "[llama][train]") { check_finite_differences<nf4_lora>(0.2f); }
+TEST_CASE("llama lora gradients match finite differences, f32 base", "[llama][train]") { check_finite_differences<f32_lora>(0.0f, 0); }
+TEST_CASE("llama lora gradients match finite differences, nf4 base with dropout", "[llama][train]") { check_finite_differences<nf4_lora>(0.2f, 1); }
 
 TEST_CASE("llama lora checkpointing gives identical gradients; dropout is deterministic per step", "[llama][train]") {
     cpu::context ctx;
