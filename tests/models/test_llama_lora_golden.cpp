@@ -1,9 +1,9 @@
 // LoRA gradient parity with PEFT on SmolLM2-135M-Instruct (golden data from
 // tests/golden/make_llama_lora_grad_golden.py: transformers' Llama + PEFT LoRA r=16, alpha=32, all
-// seven linears, on weights dequantised from the same GGUF). The GGUF is loaded with its Q/K rows
-// un-permuted to Hugging Face's rotate-half layout, so PEFT's adapter applies unchanged. A and B
-// come from the script's splitmix64 generator (reproduced here), go through a PEFT folder
-// (save_peft + load_adapter), and the loss and the A/B gradients of layers 0, 14 and 29 must match:
+// seven linears, on weights dequantised from the same GGUF). The GGUF is loaded in Hugging Face's
+// layout (llama::gguf_source_hf_layout: Q/K rows un-permuted, rotate-half RoPE), so PEFT's adapter
+// applies unchanged. A and B come from the script's splitmix64 generator (reproduced here), go
+// through a PEFT folder (save_peft + load_adapter), and the loss and the A/B gradients of layers 0, 14 and 29 must match:
 // relative error <= 1e-3 on the stored slices and on the full-tensor norms, NF4 off (f32 base) and
 // on (the script's numpy NF4 port; its dequantised weights are checked against hoprag's first).
 // Under AddressSanitizer only the short case (seq 16, f32) runs, to keep the run in seconds.
@@ -31,26 +31,6 @@ namespace {
 
 const std::string golden_dir = test::source_dir() + "/tests/golden/";
 const std::string gguf_path = test::source_dir() + "/.cache/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf";
-
-/// The GGUF's tensors with attn_q / attn_k rows moved from llama.cpp's interleaved-pair order back
-/// to Hugging Face's rotate-half order (row h*D + 2i + j -> h*D + j*D/2 + i), RoPE style `half`.
-llama::weight_source hf_layout_source(const io::gguf_file& g, const llama::config& c) {
-    auto s = llama::gguf_source(g);
-    auto read = s.read;
-    s.read = [read, c](const std::string& name, std::span<float> out) {
-        read(name, out);
-        const bool q = name.ends_with("attn_q.weight"), k = name.ends_with("attn_k.weight");
-        if (!q && !k) return;
-        const std::int64_t heads = q ? c.num_heads : c.num_kv_heads, D = c.head_dim, cols = c.hidden_size;
-        const std::vector<float> in(out.begin(), out.end());
-        for (std::int64_t h = 0; h < heads; ++h)
-            for (std::int64_t i = 0; i < D / 2; ++i)
-                for (std::int64_t j = 0; j < 2; ++j)
-                    std::copy_n(in.begin() + (h * D + 2 * i + j) * cols, cols, out.begin() + (h * D + j * D / 2 + i) * cols);
-    };
-    s.rope = rope_style::half;
-    return s;
-}
 
 /// The script's splitmix_unit: u[i] = top 24 bits of splitmix64(seed * golden + (k << 32) + i) / 2^24.
 std::vector<double> splitmix_unit(std::uint64_t seed, std::uint64_t k, std::size_t n) {
@@ -94,7 +74,7 @@ template <class Gen>
 void check_cases(cpu::context& ctx, const io::gguf_file& g, std::initializer_list<const char*> names, const nlohmann::json& gold,
                  const io::safetensors_file& st) {
     const auto c = llama::config_from_gguf(g);
-    Gen gen(ctx, c, hf_layout_source(g, c));
+    Gen gen(ctx, c, llama::gguf_source_hf_layout(g, c));
     for (const std::string name : names) {
     const nlohmann::json& cs = gold["cases"][name];
     const auto seed = gold["seed"].get<std::uint64_t>();

@@ -9,6 +9,18 @@
 // in backward; without it every block's activations are kept. Both give identical gradients.
 // The LM head runs on the target rows only, `head_chunk` rows at a time. Memory: one
 // train_workspace (sized by train_workspace_bytes), reusable across steps.
+//
+// A trainer step with gradient accumulation (see train/gradients.hpp):
+//   auto grads = adapters::make_lora_grad_set(ctx, gen.adapter());
+//   adapters::lora_optimizer<Ctx> opt(ctx, gen.adapter(), grads);
+//   llama::train_workspace<Ctx> ws;
+//   per micro-batch: if (acc.window_start()) adapters::zero_grads(ctx, grads);
+//       o.step = micro_step++;  // new dropout masks
+//       loss = llama::loss_and_grads(ctx, gen, ids, labels, batch, seq, grads, o, &ws);
+//       if (acc.micro_step()) {
+//           auto r = train::inspect_grads(ctx, opt.tensors(), o.loss_scale, max_norm, acc.steps());
+//           if (r.finite) opt.step(ctx, train::make_adamw_step(hparams, ++t, lr, r.grad_scale));
+//       }
 #pragma once
 
 #include <cmath>
@@ -37,13 +49,15 @@ struct train_options {
     std::uint64_t dropout_seed = 0;   // LoRA dropout (probability from the adapters) mask key
     std::uint64_t step = 0;           // micro-step counter: a different dropout mask per step
     std::int64_t head_chunk = 64;     // LM-head rows per chunk
+    bool grads = true;                // false: loss only (no backward, `g` untouched)
+    bool dropout = true;              // false: no LoRA dropout even when the adapters have p > 0 (evaluation)
 };
 
 /// The workspace shape of a step.
 template <class Context>
 train_shape make_train_shape(const adapters::lora_adapters<Context>& a, std::int64_t batch, std::int64_t seq, const train_options& o) {
     train_shape s;
-    s.batch = batch, s.seq = seq, s.rank = a.rank, s.targets = a.targets, s.dropout = a.dropout > 0.0f;
+    s.batch = batch, s.seq = seq, s.rank = a.rank, s.targets = a.targets, s.dropout = o.dropout && a.dropout > 0.0f;
     s.checkpointing = o.checkpointing, s.head_chunk = o.head_chunk;
     return s;
 }
@@ -78,7 +92,7 @@ float loss_and_grads(Context& ctx, const lora_model<Context, Base>& m, std::span
                      std::int64_t batch, std::int64_t seq, adapters::lora_grad_set<Context>& g, const train_options& o, train_workspace<Context>& ws) {
     const config& c = m.model->cfg;
     const auto& ad = *m.adapters;
-    if (g.layers.size() != ad.layers.size() || ad.layers.size() != static_cast<std::size_t>(c.num_layers))
+    if ((o.grads && g.layers.size() != ad.layers.size()) || ad.layers.size() != static_cast<std::size_t>(c.num_layers))
         throw shape_error("llama training: " + std::to_string(c.num_layers) + " layers, adapters for " + std::to_string(ad.layers.size()) +
                           ", gradients for " + std::to_string(g.layers.size()) + " (make them with make_lora_grad_set)");
     std::vector<std::int32_t> rows, targets;
@@ -96,15 +110,18 @@ float loss_and_grads(Context& ctx, const lora_model<Context, Base>& m, std::span
     upload(ctx, b.pos, pos.data(), pos.size() * sizeof(std::int32_t));
     upload(ctx, b.rows, rows.data(), rows.size() * sizeof(std::int32_t));
     upload(ctx, b.targets, targets.data(), targets.size() * sizeof(std::int32_t));
+    std::vector<std::int32_t> limits(static_cast<std::size_t>(batch * c.num_heads * seq));
+    causal_row_limits(limits.data(), block_attention(c, batch, seq));
+    upload(ctx, b.row_limit, limits.data(), limits.size() * sizeof(std::int32_t));
 
     block_step st;
-    st.batch = batch, st.seq = seq, st.dropout = ad.dropout, st.dropout_seed = o.dropout_seed, st.dropout_step = o.step;
+    st.batch = batch, st.seq = seq, st.dropout = o.dropout ? ad.dropout : 0.0f, st.dropout_seed = o.dropout_seed, st.dropout_step = o.step;
     const auto acts = [&](std::int64_t l) -> const block_acts& { return b.acts[o.checkpointing ? 0 : static_cast<std::size_t>(l)]; };
     const auto out_of = [&](std::int64_t l) { return l + 1 < L ? b.x_in[static_cast<std::size_t>(l + 1)] : b.x_final; };
 
     // forward
     embedding_forward(ctx, b.x_in[0], b.ids, m.model->embed.data(), N, H, V);
-    for (std::int64_t l = 0; l < L; ++l) block_forward(ctx, m, static_cast<std::size_t>(l), st, acts(l), b.pos, b.x_in[static_cast<std::size_t>(l)], out_of(l));
+    for (std::int64_t l = 0; l < L; ++l) block_forward(ctx, m, static_cast<std::size_t>(l), st, acts(l), b, b.x_in[static_cast<std::size_t>(l)], out_of(l));
 
     // LM head on the target rows, chunk by chunk: loss, then dL/dx_final scattered into b.dx
     zero_fill(ctx, b.dx, N * H);
@@ -122,6 +139,7 @@ float loss_and_grads(Context& ctx, const lora_model<Context, Base>& m, std::span
         cross_entropy_forward(ctx, b.loss, b.lse, b.logits, b.targets + r0, n, V, ignore_label);
         download(ctx, loss_host.data(), b.loss, static_cast<std::size_t>(n) * sizeof(float));
         for (std::int64_t i = 0; i < n; ++i) loss_sum += loss_host[static_cast<std::size_t>(i)];
+        if (!o.grads) continue;
         cross_entropy_backward(ctx, b.logits, b.logits, b.lse, b.targets + r0, grad_scale, n, V, ignore_label);
         gemm_desc e;  // dhfn [n, H] = dlogits [n, V] head [V, H]
         e.m = n, e.n = H, e.k = V;
@@ -131,10 +149,12 @@ float loss_and_grads(Context& ctx, const lora_model<Context, Base>& m, std::span
     }
 
     // backward through the blocks (the last block's activations are still in place)
-    for (std::int64_t l = L - 1; l >= 0; --l) {
-        const auto lu = static_cast<std::size_t>(l);
-        if (o.checkpointing && l != L - 1) block_forward(ctx, m, lu, st, acts(l), b.pos, b.x_in[lu], out_of(l));
-        block_backward(ctx, m, lu, st, acts(l), b, b.pos, b.x_in[lu], g);
+    if (o.grads) {
+        for (std::int64_t l = L - 1; l >= 0; --l) {
+            const auto lu = static_cast<std::size_t>(l);
+            if (o.checkpointing && l != L - 1) block_forward(ctx, m, lu, st, acts(l), b, b.x_in[lu], out_of(l));
+            block_backward(ctx, m, lu, st, acts(l), b, b.x_in[lu], g);
+        }
     }
     return static_cast<float>(loss_sum / static_cast<double>(T));
 }
@@ -150,6 +170,17 @@ float loss_and_grads(typename Generator::context& ctx, const Generator& gen, std
     const lora_model<context, decltype(base)> m{&gen.model(), base, &gen.adapter()};
     train_workspace<context> local;
     return loss_and_grads(ctx, m, ids, labels, batch, seq, g, o, ws ? *ws : local);
+}
+
+
+/// The mean cross-entropy over target tokens of a generator with LoRA, without gradients and
+/// without dropout (evaluation): loss_and_grads with o.grads = o.dropout = false.
+template <class Generator>
+float loss_only(typename Generator::context& ctx, const Generator& gen, std::span<const std::int32_t> ids, std::span<const std::int32_t> labels,
+                std::int64_t batch, std::int64_t seq, train_options o = {}, train_workspace<typename Generator::context>* ws = nullptr) {
+    o.grads = false, o.dropout = false;
+    adapters::lora_grad_set<typename Generator::context> none;
+    return loss_and_grads(ctx, gen, ids, labels, batch, seq, none, o, ws);
 }
 
 }  // namespace hoprag::models::llama

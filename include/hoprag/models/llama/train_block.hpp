@@ -14,6 +14,7 @@
 #include "hoprag/adapters/lora_grads.hpp"
 #include "hoprag/backend/ops.hpp"
 #include "hoprag/core/rng.hpp"
+#include "hoprag/models/llama/train_attention.hpp"
 #include "hoprag/models/llama/train_workspace.hpp"
 #include "hoprag/models/llama/weights.hpp"
 #include "hoprag/nn/frozen_linear.hpp"
@@ -53,10 +54,11 @@ inline attention_desc block_attention(const config& c, std::int64_t batch, std::
 }
 
 /// Forward of block `l`: x [N, hidden] -> x_out [N, hidden] (x_out != x), saving activations in `a`.
-/// `pos` [N] are the token positions (device memory), `w` the workspace buffers (adapter scratch).
+/// `b` gives the token positions b.pos [N] and the causal softmax limits b.row_limit.
 template <class Context, class Base>
 void block_forward(Context& ctx, const lora_model<Context, Base>& m, std::size_t l, const block_step& s, const block_acts& a,
-                   const std::int32_t* pos, const float* x, float* x_out) {
+                   const train_buffers& b, const float* x, float* x_out) {
+    const std::int32_t* pos = b.pos;
     const config& c = m.model->cfg;
     const layer_weights<Context>& w = m.model->layers[l];
     const std::int64_t N = s.batch * s.seq, H = c.hidden_size, F = c.intermediate_size;
@@ -77,7 +79,9 @@ void block_forward(Context& ctx, const lora_model<Context, Base>& m, std::size_t
     lin(target::v, a.v, a.xn1, 0.0f);
     rope_forward(ctx, a.q, pos, s.batch, s.seq, c.num_heads, c.head_dim, theta, m.model->rope);
     rope_forward(ctx, a.k, pos, s.batch, s.seq, c.num_kv_heads, c.head_dim, theta, m.model->rope);
-    attention_forward(ctx, block_attention(c, s.batch, s.seq), a.att, a.probs, a.q, a.k, a.v);
+    const attention_desc ad = block_attention(c, s.batch, s.seq);
+    if (gemm_attention_applies(ad)) gemm_attention_forward(ctx, ad, a.att, a.probs, a.q, a.k, a.v, b.row_limit);
+    else attention_forward(ctx, ad, a.att, a.probs, a.q, a.k, a.v);
     copy(a.x_mid, x, N * H);
     lin(target::o, a.x_mid, a.att, 1.0f);
     rmsnorm_forward(ctx, a.xn2, a.rstd2, a.x_mid, w.ffn_norm.data(), N, H, eps);
@@ -93,7 +97,8 @@ void block_forward(Context& ctx, const lora_model<Context, Base>& m, std::size_t
 /// dA/dB into `g`; uses b's scratch.
 template <class Context, class Base>
 void block_backward(Context& ctx, const lora_model<Context, Base>& m, std::size_t l, const block_step& s, const block_acts& a,
-                    const train_buffers& b, const std::int32_t* pos, const float* x, adapters::lora_grad_set<Context>& g) {
+                    const train_buffers& b, const float* x, adapters::lora_grad_set<Context>& g) {
+    const std::int32_t* pos = b.pos;
     const config& c = m.model->cfg;
     const layer_weights<Context>& w = m.model->layers[l];
     const std::int64_t N = s.batch * s.seq, H = c.hidden_size, F = c.intermediate_size;
@@ -117,7 +122,9 @@ void block_backward(Context& ctx, const lora_model<Context, Base>& m, std::size_
     add(ctx, b.dx, b.dx, b.dtmp, N * H);  // dL/dx_mid
     // attention: x_mid = x + o(att)
     lin(target::o, b.d_att, b.dx, a.att, 0.0f);
-    attention_backward(ctx, block_attention(c, s.batch, s.seq), b.dq, b.dk, b.dv, b.d_att, a.q, a.k, a.v, a.probs);
+    const attention_desc ad = block_attention(c, s.batch, s.seq);
+    if (gemm_attention_applies(ad)) gemm_attention_backward(ctx, ad, b.dq, b.dk, b.dv, b.dprobs, b.d_att, a.q, a.k, a.v, a.probs);
+    else attention_backward(ctx, ad, b.dq, b.dk, b.dv, b.d_att, a.q, a.k, a.v, a.probs);
     rope_backward(ctx, b.dq, pos, s.batch, s.seq, c.num_heads, c.head_dim, theta, m.model->rope);
     rope_backward(ctx, b.dk, pos, s.batch, s.seq, c.num_kv_heads, c.head_dim, theta, m.model->rope);
     lin(target::q, b.dxn, b.dq, a.xn1, 0.0f);

@@ -63,6 +63,7 @@ struct train_buffers {
     float *d_act = nullptr, *dgate = nullptr, *dup = nullptr;   // [N, ffn]
     float *d_att = nullptr, *dq = nullptr;                      // [N, heads * head_dim]
     float *dk = nullptr, *dv = nullptr;                         // [N, kv_heads * head_dim]
+    float* dprobs = nullptr;        // [batch, heads, seq, seq] attention backward scratch
     float* du = nullptr;            // [N, rank] adapter scratch
     float* dt = nullptr;            // [N, max in] adapter dropout scratch (dropout only)
     // LM head, head_chunk rows at a time
@@ -72,6 +73,7 @@ struct train_buffers {
     // indices
     std::int32_t *ids = nullptr, *pos = nullptr;          // [N] tokens, positions
     std::int32_t *rows = nullptr, *targets = nullptr;     // [N] target rows (b * seq + t) and their labels
+    std::int32_t* row_limit = nullptr;                    // [batch * heads * seq] causal softmax limits
 };
 
 namespace detail {
@@ -128,6 +130,7 @@ train_buffers train_layout(Taker& tk, const config& c, const train_shape& s) {
     b.dx = f("dx", N * H), b.dtmp = f("dtmp", N * H), b.dxn = f("dxn", N * H);
     b.d_act = f("d_act", N * F), b.dgate = f("dgate", N * F), b.dup = f("dup", N * F);
     b.d_att = f("d_att", N * qd), b.dq = f("dq", N * qd), b.dk = f("dk", N * kvd), b.dv = f("dv", N * kvd);
+    b.dprobs = f("dprobs", s.batch * c.num_heads * s.seq * s.seq);
     if (s.rank > 0) b.du = f("du", N * s.rank);
     if (s.rank > 0 && s.dropout) b.dt = f("dt", N * std::max({H, qd, F}));
     b.hf = f("head.hf", C * H), b.hfn = f("head.hfn", C * H), b.dhfn = f("head.dhfn", C * H), b.dhf = f("head.dhf", C * H);
@@ -135,6 +138,7 @@ train_buffers train_layout(Taker& tk, const config& c, const train_shape& s) {
     b.logits = f("head.logits", C * V);
     b.ids = tk.template take<std::int32_t>("ids", z(N)), b.pos = tk.template take<std::int32_t>("pos", z(N));
     b.rows = tk.template take<std::int32_t>("rows", z(N)), b.targets = tk.template take<std::int32_t>("targets", z(N));
+    b.row_limit = tk.template take<std::int32_t>("row_limit", z(s.batch * c.num_heads * s.seq));
     return b;
 }
 

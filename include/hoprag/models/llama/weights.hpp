@@ -9,6 +9,7 @@
 // files use rotate-half; `weights::rope` records which, and the forward applies it unchanged.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -93,6 +94,29 @@ inline weight_source gguf_source(const io::gguf_file& g) {
     s.read = [&g](const std::string& name, std::span<float> out) { io::dequantize(g.tensor(name), out); };
     s.rope = rope_style::interleaved;  // llama.cpp permutes Q/K rows for ggml's interleaved RoPE
     s.gguf_names = true;
+    return s;
+}
+
+/// Tensors of a GGUF file in Hugging Face's layout: attn_q / attn_k rows moved back from
+/// llama.cpp's interleaved-pair order to rotate-half order (row h*D + 2i + j -> h*D + j*D/2 + i
+/// within each head h), RoPE style `half`. The model computes the same function as with
+/// gguf_source, but its Q/K rows (and so LoRA B rows of q_proj / k_proj) line up with the Hugging
+/// Face checkpoint: PEFT adapters trained on the HF model apply unchanged, and adapters trained
+/// here load into PEFT. Keeps a reference to `g`.
+inline weight_source gguf_source_hf_layout(const io::gguf_file& g, const config& c) {
+    weight_source s = gguf_source(g);
+    s.read = [&g, c](const std::string& name, std::span<float> out) {
+        io::dequantize(g.tensor(name), out);
+        const bool q = name.ends_with("attn_q.weight"), k = name.ends_with("attn_k.weight");
+        if (!q && !k) return;
+        const std::int64_t heads = q ? c.num_heads : c.num_kv_heads, D = c.head_dim, cols = c.hidden_size;
+        const std::vector<float> in(out.begin(), out.end());
+        for (std::int64_t h = 0; h < heads; ++h)
+            for (std::int64_t i = 0; i < D / 2; ++i)
+                for (std::int64_t j = 0; j < 2; ++j)
+                    std::copy_n(in.begin() + (h * D + 2 * i + j) * cols, cols, out.begin() + (h * D + j * D / 2 + i) * cols);
+    };
+    s.rope = rope_style::half;
     return s;
 }
 
