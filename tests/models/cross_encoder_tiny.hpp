@@ -21,12 +21,14 @@ namespace hoprag::test {
 /// The all-MiniLM-L6-v2 folder (a BertModel with pooler, no classifier).
 inline std::string minilm() { return source_dir() + "/.cache/models/all-minilm-l6-v2"; }
 
-/// A tiny random BERT (vocab 37, H 8, 2 layers, 2 heads, I 12) with the MiniLM tokenizer file;
-/// `with_head` adds pooler + classifier tensors (`labels` outputs).
-inline std::filesystem::path tiny_model(const std::string& name, bool with_head = true, std::int64_t labels = 1) {
+/// A tiny random BERT (vocab 37, H 8, 2 layers, 2 heads, I 12, 64 positions) with the MiniLM
+/// tokenizer file; `with_head` adds pooler + classifier tensors (`labels` outputs); vocab 30522
+/// makes it take the tokenizer's real ids.
+inline std::filesystem::path tiny_model(const std::string& name, bool with_head = true, std::int64_t labels = 1,
+                                        std::int64_t vocab = 37) {
     const auto dir = fresh_dir(name);
-    const nlohmann::json cfg{{"vocab_size", 37}, {"hidden_size", 8}, {"num_hidden_layers", 2}, {"num_attention_heads", 2},
-                             {"intermediate_size", 12}, {"max_position_embeddings", 16}, {"type_vocab_size", 2},
+    const nlohmann::json cfg{{"vocab_size", vocab}, {"hidden_size", 8}, {"num_hidden_layers", 2}, {"num_attention_heads", 2},
+                             {"intermediate_size", 12}, {"max_position_embeddings", 64}, {"type_vocab_size", 2},
                              {"layer_norm_eps", 1e-12}, {"hidden_act", "gelu"}};
     std::ofstream(dir / "config.json") << cfg.dump();
     std::filesystem::copy_file(minilm() + "/tokenizer.json", dir / "tokenizer.json");
