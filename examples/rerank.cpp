@@ -1,0 +1,188 @@
+// hoprag-rerank: re-scores a retrieval JSONL (hoprag-retrieve output) with a trained cross-encoder
+// and writes the same format: per question its top --top passages reordered by the reranker, each
+// with the reranker's logit as "score". With labelled questions it also reports, on the reranked
+// questions, both-gold recall@{2,4,8,12}, MRR and supporting-paragraph EM (the top 2 titles are
+// exactly the gold titles) for the retriever's order and for the reranker's order.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hoprag/components/reranker.hpp"
+#include "hoprag/cpu/backend.hpp"
+#include "hoprag/data/hotpotqa.hpp"
+#include "hoprag/eval/retrieval_metrics.hpp"
+#include "hoprag/io/durable_file.hpp"
+#include "hoprag/train/metrics_log.hpp"
+
+namespace {
+
+constexpr const char* usage = R"(usage: hoprag-rerank --model DIR --questions FILE[,FILE] --out OUT [options] RETRIEVAL
+
+Re-scores the top passages of RETRIEVAL (hoprag-retrieve JSON Lines) with the cross-encoder in DIR
+(a 1-label BertForSequenceClassification folder, e.g. OUT/model of hoprag-train-reranker) and
+writes OUT in the same format, best first, "score" = reranker logit.
+
+  --model DIR          cross-encoder folder, required
+  --questions FILES    HotpotQA files holding the questions (comma-separated), required
+  --out OUT            JSON Lines output (temporary file, fsync, rename), required
+  --top N              passages reranked and written per question            [20]
+  --split S            all|held-out|train: which questions (held out iff FNV-1a64(_id) % 4 == 0)  [all]
+  --limit N            rerank at most N questions (0: all)                   [0]
+  --max-length N       tokens per pair                                       [256]
+  --batch N            pairs per forward                                     [32]
+  --help               show this text
+Exit status: 0 on success, 1 on bad input, 2 on bad usage.
+Last stdout line: {"questions":..,"top":..,"pairs_per_s":..,"retriever":{..},"reranker":{..}})";
+
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+nlohmann::ordered_json report(const std::vector<hoprag::data::hotpot_record>& gold,
+                              const std::unordered_map<std::string, std::vector<std::string>>& ranked) {
+    const auto r = hoprag::eval::evaluate_retrieval(gold, ranked, {2, 4, 8, 12});
+    double sp_em = 0;
+    for (const auto& q : gold) {
+        const auto g = hoprag::components::gold_titles(q);
+        const auto& list = ranked.at(q.id);
+        const std::set<std::string> top2(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(2, list.size())));
+        sp_em += !g.empty() && top2 == g;
+    }
+    nlohmann::ordered_json j;
+    for (const auto& [k, v] : r.both_recall_at) j["both_at_" + std::to_string(k)] = v;
+    j["mrr"] = r.mrr;
+    j["sp_em"] = gold.empty() ? 0.0 : sp_em / double(gold.size());
+    return j;
+}
+
+int run(int argc, char** argv) {
+    std::string model, questions, out, retrieval, split = "all";
+    std::int64_t top = 20, limit = 0, max_length = 256, batch = 32;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--help" || a == "-h") throw usage_error("");
+        const auto value = [&]() -> std::string {
+            if (i + 1 >= argc) throw usage_error(a + " needs a value");
+            return argv[++i];
+        };
+        const auto integer = [&](std::int64_t lo) {
+            const std::string v = value();
+            std::int64_t x = lo - 1;
+            try {
+                std::size_t used = 0;
+                x = std::stoll(v, &used);
+                if (used != v.size()) x = lo - 1;
+            } catch (const std::exception&) {
+            }
+            if (x < lo) throw usage_error(a + " expects an integer >= " + std::to_string(lo) + ", got \"" + v + "\"");
+            return x;
+        };
+        if (a == "--model") model = value();
+        else if (a == "--questions") questions = value();
+        else if (a == "--out") out = value();
+        else if (a == "--top") top = integer(1);
+        else if (a == "--limit") limit = integer(0);
+        else if (a == "--max-length") max_length = integer(8);
+        else if (a == "--batch") batch = integer(1);
+        else if (a == "--split") split = value();
+        else if (a.size() > 1 && a[0] == '-') throw usage_error("unknown option " + a);
+        else if (retrieval.empty()) retrieval = a;
+        else throw usage_error("more than one RETRIEVAL file: " + a);
+    }
+    if (model.empty() || questions.empty() || out.empty() || retrieval.empty())
+        throw usage_error("--model, --questions, --out and RETRIEVAL are required");
+    if (split != "all" && split != "held-out" && split != "train") throw usage_error("--split must be all, held-out or train, got '" + split + "'");
+
+    namespace comp = hoprag::components;
+    std::unordered_map<std::string, hoprag::data::hotpot_record> by_id;
+    std::size_t a = 0;
+    while (a <= questions.size()) {
+        const auto b = questions.find(',', a);
+        const auto f = questions.substr(a, b == std::string::npos ? std::string::npos : b - a);
+        if (!f.empty())
+            for (auto& r : hoprag::data::load_all(f)) by_id.emplace(r.id, std::move(r));
+        if (b == std::string::npos) break;
+        a = b + 1;
+    }
+    const auto ret = comp::read_retrieval(retrieval);
+    hoprag::cpu::context ctx;
+    comp::reranker<comp::softmax_loss, hoprag::cpu::backend> rr(ctx, model, {.max_length = max_length, .max_batch = batch, .train = false});
+    std::vector<hoprag::data::hotpot_record> gold;
+    std::unordered_map<std::string, std::vector<std::string>> before, after;
+    hoprag::io::durable_writer w(out);
+    hoprag::train::progress_printer progress;
+    const auto t0 = std::chrono::steady_clock::now();
+    std::size_t done = 0, unknown = 0, pairs = 0;
+    std::vector<std::string> ids;
+    for (const auto& id : ret.order) {
+        if (split != "all" && comp::held_out(id) != (split == "held-out")) continue;
+        if (!by_id.count(id)) {
+            ++unknown;
+            continue;
+        }
+        ids.push_back(id);
+        if (limit > 0 && static_cast<std::int64_t>(ids.size()) >= limit) break;
+    }
+    for (const auto& id : ids) {
+        const auto& q = by_id.at(id);
+        const auto& ps = ret.by_id.at(id);
+        const auto reranked = rr.rerank(q.question, ps, static_cast<std::size_t>(top));
+        pairs += reranked.size();
+        nlohmann::ordered_json line;
+        line["_id"] = id;
+        auto& list = line["passages"] = nlohmann::ordered_json::array();
+        for (const auto& p : reranked) {
+            list.push_back({{"title", p.title}, {"chunk", p.chunk}, {"score", p.score}});
+            after[id].push_back(p.title);
+        }
+        for (std::size_t i = 0; i < reranked.size(); ++i) before[id].push_back(ps[i].title);
+        w.write(line.dump() + "\n");
+        if (!q.supporting_facts.empty()) gold.push_back(q);
+        ++done;
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        progress.print({static_cast<std::int64_t>(done), static_cast<std::int64_t>(ids.size()), NAN, -1.0,
+                        secs / double(done) * double(ids.size() - done)});
+    }
+    progress.finish();
+    w.commit();
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    nlohmann::ordered_json j;
+    j["out"] = out;
+    j["questions"] = done;
+    j["unknown_ids"] = unknown;
+    j["top"] = top;
+    j["split"] = split;
+    j["seconds"] = secs;
+    j["pairs_per_s"] = secs > 0 ? double(pairs) / secs : 0.0;
+    if (!gold.empty()) {
+        j["labelled_questions"] = gold.size();
+        j["retriever"] = report(gold, before);
+        j["reranker"] = report(gold, after);
+    }
+    std::cout << j.dump() << std::endl;
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const usage_error& e) {
+        if (std::string_view(e.what()).empty()) {
+            std::cout << usage << "\n";
+            return 0;
+        }
+        std::fprintf(stderr, "hoprag-rerank: %s (see --help)\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "hoprag-rerank: %s\n", e.what());
+        return 1;
+    }
+}

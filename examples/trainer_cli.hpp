@@ -1,0 +1,94 @@
+// Command-line conventions shared by the training programs: options live in two PFR-walked structs
+// (a train config, hashed into checkpoints, and a run config that may change on resume), each
+// with a static `field_names` array; `--config FILE.yaml` sets them first (keys are the flag names
+// without "--", '-' or '_' alike) and command-line flags override it. Boolean switches without a
+// value are handled by the caller's `switch_fn`.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <boost/pfr.hpp>
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace hoprag::cli_train {
+
+/// Bad usage: the message goes to stderr with "(see --help)"; an empty message means --help.
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// "max-steps" -> "max_steps".
+inline std::string canon(std::string k) {
+    for (auto& c : k)
+        if (c == '-') c = '_';
+    return k;
+}
+
+/// Sets field `key` of the PFR-walked struct `s` from text; false if `s` has no such field.
+template <class S>
+bool set_field(S& s, const std::string& key, const std::string& value, const std::string& origin) {
+    bool found = false;
+    boost::pfr::for_each_field(s, [&](auto& f, std::size_t i) {
+        if (S::field_names[i] != key) return;
+        found = true;
+        using F = std::decay_t<decltype(f)>;
+        try {
+            std::size_t used = value.size();
+            if constexpr (std::is_same_v<F, bool>) {
+                if (value != "true" && value != "false") throw std::invalid_argument("bool");
+                f = value == "true";
+            } else if constexpr (std::is_integral_v<F>) f = std::stoll(value, &used);
+            else if constexpr (std::is_floating_point_v<F>) f = std::stod(value, &used);
+            else f = value;
+            if (used != value.size()) throw std::invalid_argument("trailing");
+        } catch (const std::exception&) {
+            throw usage_error(origin + ": '" + value + "' is not a valid value for " + key);
+        }
+    });
+    return found;
+}
+
+/// Fills `t` and `r` from --config YAML, then from the flags. `switch_fn(key)` returns true when
+/// `key` is a value-less switch it handled (e.g. "resume").
+template <class Train, class Run>
+void parse_args(int argc, char** argv, Train& t, Run& r, const std::function<bool(const std::string&)>& switch_fn) {
+    const auto set = [&](const std::string& key, const std::string& value, const std::string& origin) {
+        if (!set_field(t, key, value, origin) && !set_field(r, key, value, origin))
+            throw usage_error(origin + ": unknown option '" + key + "'");
+    };
+    for (int i = 1; i < argc; ++i) {
+        if (std::string_view(argv[i]) != "--config") continue;
+        if (i + 1 >= argc) throw usage_error("--config needs a file");
+        const std::string file = argv[i + 1];
+        YAML::Node y;
+        try {
+            y = YAML::LoadFile(file);
+        } catch (const YAML::Exception& e) {
+            throw usage_error(file + ": " + e.what());
+        }
+        if (!y.IsMap()) throw usage_error(file + ": expected a mapping of option: value");
+        for (const auto& kv : y) {
+            const std::string key = canon(kv.first.as<std::string>());
+            if (key == "config") throw usage_error(file + ": 'config' cannot be nested");
+            set(key, kv.second.as<std::string>(), file + ": key '" + key + "'");
+        }
+    }
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--help") throw usage_error("");
+        if (a.rfind("--", 0) != 0) throw usage_error("unexpected argument '" + a + "'");
+        const std::string key = canon(a.substr(2));
+        if (switch_fn(key)) continue;
+        if (i + 1 >= argc) throw usage_error(a + " needs a value");
+        const std::string value = argv[++i];
+        if (key == "config") continue;
+        set(key, value, "command line: " + a);
+    }
+}
+
+}  // namespace hoprag::cli_train
