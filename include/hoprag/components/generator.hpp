@@ -81,10 +81,12 @@ public:
         if constexpr (Adapter::enabled) lora_ = adapters::make_lora_adapters<Adapter>(ctx, c, seed);
     }
 
-    /// From a GGUF Llama/Mistral file (kept open only during the constructor).
+    /// From a GGUF Llama/Mistral file (kept open only during the constructor), in Hugging Face's
+    /// Q/K row layout so LoRA q_proj / k_proj rows line up with PEFT adapters of the HF model.
     static generator from_gguf(context& ctx, const std::filesystem::path& path, std::uint64_t seed = 0) {
         const io::gguf_file g(path);
-        return generator(ctx, models::llama::config_from_gguf(g), models::llama::gguf_source(g), seed);
+        const auto c = models::llama::config_from_gguf(g);
+        return generator(ctx, c, models::llama::gguf_source_hf_layout(g, c), seed);
     }
     /// From a Hugging Face folder (config.json + safetensors).
     static generator from_hf(context& ctx, const std::filesystem::path& folder, std::uint64_t seed = 0) {
