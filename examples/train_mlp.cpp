@@ -6,7 +6,6 @@
 // resume), metrics JSONL and TensorBoard event files (DIR/tb, scalars + config/result text), checkpoints every --save-steps logged as versions of the artifact
 // "mlp-checkpoint" (latest, best by eval accuracy), NaN-loss detection (skip the step or stop
 // naming it) and one JSON object as the last line of stdout.
-#include <yaml-cpp/yaml.h>
 
 #include <array>
 #include <chrono>
@@ -34,9 +33,11 @@
 #include "hoprag/train/schedule.hpp"
 #include "hoprag/train/session_budget.hpp"
 #include "hoprag/train/tensorboard.hpp"
+#include "trainer_cli.hpp"
 
 namespace fs = std::filesystem;
 using namespace hoprag;
+using cli_train::usage_error;
 
 namespace {
 
@@ -89,81 +90,12 @@ struct run_config {
                                                                   "keep_last", "time_limit", "profile",     "inject_nan_step", "step_sleep_ms"};
 };
 
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-std::string canon(std::string k) {
-    for (auto& c : k)
-        if (c == '-') c = '_';
-    return k;
-}
-
-/// Sets field `key` of the PFR-walked struct `s` from text; false if `s` has no such field.
-template <class S>
-bool set_field(S& s, const std::string& key, const std::string& value, const std::string& origin) {
-    bool found = false;
-    boost::pfr::for_each_field(s, [&](auto& f, std::size_t i) {
-        if (S::field_names[i] != key) return;
-        found = true;
-        using F = std::decay_t<decltype(f)>;
-        try {
-            std::size_t used = value.size();
-            if constexpr (std::is_same_v<F, bool>) {
-                if (value != "true" && value != "false") throw std::invalid_argument("bool");
-                f = value == "true";
-            } else if constexpr (std::is_integral_v<F>) f = std::stoll(value, &used);
-            else if constexpr (std::is_floating_point_v<F>) f = std::stod(value, &used);
-            else f = value;
-            if (used != value.size()) throw std::invalid_argument("trailing");
-        } catch (const std::exception&) {
-            throw usage_error(origin + ": '" + value + "' is not a valid value for " + key);
-        }
-    });
-    return found;
-}
-
-void set_option(train_config& t, run_config& r, const std::string& key, const std::string& value, const std::string& origin) {
-    if (!set_field(t, key, value, origin) && !set_field(r, key, value, origin)) throw usage_error(origin + ": unknown option '" + key + "'");
-}
-
 void parse_args(int argc, char** argv, train_config& t, run_config& r) {
-    // pass 1: --config; pass 2: everything else overrides it
-    for (int i = 1; i < argc; ++i) {
-        if (std::string_view(argv[i]) != "--config") continue;
-        if (i + 1 >= argc) throw usage_error("--config needs a file");
-        const std::string file = argv[i + 1];
-        YAML::Node y;
-        try {
-            y = YAML::LoadFile(file);
-        } catch (const YAML::Exception& e) {
-            throw usage_error(file + ": " + e.what());
-        }
-        if (!y.IsMap()) throw usage_error(file + ": expected a mapping of option: value");
-        for (const auto& kv : y) {
-            const std::string key = canon(kv.first.as<std::string>());
-            if (key == "config") throw usage_error(file + ": 'config' cannot be nested");
-            set_option(t, r, key, kv.second.as<std::string>(), file + ": key '" + key + "'");
-        }
-    }
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--help") throw usage_error("");
-        if (a.rfind("--", 0) != 0) throw usage_error("unexpected argument '" + a + "'");
-        const std::string key = canon(a.substr(2));
-        if (key == "resume") {
-            r.resume = true;
-            continue;
-        }
-        if (key == "no_tensorboard") {
-            r.tensorboard = false;
-            continue;
-        }
-        if (i + 1 >= argc) throw usage_error(a + " needs a value");
-        const std::string value = argv[++i];
-        if (key == "config") continue;
-        set_option(t, r, key, value, "command line: " + a);
-    }
+    cli_train::parse_args(argc, argv, t, r, [&](const std::string& key) {
+        if (key == "resume") return r.resume = true;
+        if (key == "no_tensorboard") return !(r.tensorboard = false);
+        return false;
+    });
     if (r.out.empty()) throw usage_error("--out DIR is required");
     if (r.max_steps < 0 || r.save_steps < 1 || r.eval_steps < 1 || r.keep_last < 1) throw usage_error("--max-steps >= 0, --save-steps, --eval-steps, --keep-last >= 1");
     if (t.batch < 1 || t.inputs < 1 || t.hidden < 1 || t.classes < 2 || t.train_examples < t.batch || t.eval_examples < 1)
