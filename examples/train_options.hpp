@@ -1,4 +1,4 @@
-// Option handling shared by the training programs (hoprag-train-mlp, hoprag-train-generator): two
+// Option handling shared by the training programs (hoprag-train-mlp, hoprag-train-generator, hoprag-train-reranker): two
 // structs walked by Boost.PFR (a `train_config` whose fields change the numbers and a `run_config`
 // for run control, each with a static `field_names` array) are filled from --config FILE.yaml
 // (keys as the flags without --, '-' or '_') and then from command-line flags, which override it.

@@ -36,13 +36,13 @@
 #include "hoprag/train/schedule.hpp"
 #include "hoprag/train/session_budget.hpp"
 #include "hoprag/train/tensorboard.hpp"
-#include "trainer_cli.hpp"
+#include "train_options.hpp"
 
 namespace fs = std::filesystem;
 using namespace hoprag;
 namespace comp = hoprag::components;
 namespace bert = hoprag::models::bert;
-using cli_train::usage_error;
+using train_cli::usage_error;
 
 namespace {
 
@@ -356,11 +356,7 @@ int train(const train_config& tc, const run_config& rc, int argc, char** argv) {
 int run(int argc, char** argv) {
     train_config tc;
     run_config rc;
-    cli_train::parse_args(argc, argv, tc, rc, [&](const std::string& key) {
-        if (key == "resume") return rc.resume = true;
-        if (key == "no_tensorboard") return !(rc.tensorboard = false);
-        return false;
-    });
+    train_cli::parse_config_and_flags(argc, argv, tc, rc);
     if (rc.out.empty() || tc.model.empty()) throw usage_error("--out DIR and --model DIR are required");
     if (tc.train.empty() && tc.dev.empty()) throw usage_error("give --train and/or --dev HotpotQA files");
     if (tc.batch < 2 || tc.negatives < 1 || tc.max_length < 8 || tc.epochs < 1 || rc.save_steps < 1 || rc.eval_steps < 1 ||
