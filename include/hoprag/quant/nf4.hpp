@@ -8,10 +8,12 @@
 //   offset   f32: mean of all block absmax values (bitsandbytes subtracts it too).
 // Our choice for the second level: a LINEAR symmetric int8 code (bitsandbytes uses its 8-bit
 // "dynamic" tree code); it keeps the decode a multiply-add on both backends. Storage is
-// 4 + 8/64 + 32/(64*256) = 4.127 bits per parameter. Block (de)quantisation is HOPRAG_HOST_DEVICE,
+// 4 + 8/64 + 32/(64*256) = 4.127 bits per parameter. Block (de)quantisation is HOPRAG_HOST_DEVICE (nf4_quantize runs its
+// blocks in parallel with OpenMP when compiled with it; the result does not depend on the threads),
 // so the CPU loop and a CUDA kernel share the arithmetic (DESIGN rule 2).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -36,15 +38,22 @@ HOPRAG_INLINE float nf4_code(int i) {
     return table[i & 15];
 }
 
-/// Index of the code value nearest to v (v in [-1, 1]; ties go to the lower index).
+/// Index of the code value nearest to v (v in [-1, 1]; ties go to the lower index). Branch-free:
+/// the count of midpoints between neighbouring codes that lie below v, then one exact distance
+/// comparison with each neighbour so that float rounding near a midpoint decides as a direct
+/// nearest-code search would.
 HOPRAG_INLINE std::uint8_t nf4_encode(float v) {
-    int best = 0;
-    float best_d = fabsf(v - nf4_code(0));
-    for (int i = 1; i < 16; ++i) {
-        const float d = fabsf(v - nf4_code(i));
-        if (d < best_d) best = i, best_d = d;
-    }
-    return static_cast<std::uint8_t>(best);
+    constexpr float mid[15] = {-0.8480964004993439f, -0.6106329262256622f, -0.45999526977539062f, -0.33967943489551544f,
+                               -0.23460740596055984f, -0.13791173323988914f, -0.045525018125772476f, 0.039790149778127670f,
+                               0.12025525048375130f, 0.20352125167846680f, 0.29201377183198929f, 0.38931253552436829f,
+                               0.50166341662406921f, 0.64278692007064819f, 0.86147841811180115f};
+    int i = 0;
+    for (int j = 0; j < 15; ++j) i += v > mid[j] ? 1 : 0;
+    const float d = fabsf(v - nf4_code(i));
+    const int lo = i > 0 ? i - 1 : 0, hi = i < 15 ? i + 1 : 15;
+    i = fabsf(v - nf4_code(lo)) <= d ? lo : i;  // tie or rounding: the lower neighbour
+    i = fabsf(v - nf4_code(hi)) < fabsf(v - nf4_code(i)) ? hi : i;
+    return static_cast<std::uint8_t>(i);
 }
 
 /// absmax of x[0, nf4_block).
@@ -99,13 +108,24 @@ inline nf4_tensor nf4_quantize(std::span<const float> x, std::int64_t rows, std:
     const std::int64_t blocks = rows * cols / nf4_block, groups = (blocks + nf4_absmax_block - 1) / nf4_absmax_block;
     std::vector<float> absmax(static_cast<std::size_t>(blocks));
     double mean = 0.0;
-    for (std::int64_t b = 0; b < blocks; ++b) mean += absmax[b] = nf4_block_absmax(x.data() + b * nf4_block);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+    for (std::int64_t b = 0; b < blocks; ++b) absmax[b] = nf4_block_absmax(x.data() + b * nf4_block);
+    for (std::int64_t b = 0; b < blocks; ++b) mean += absmax[b];  // serial: the offset does not depend on the thread count
     t.offset = blocks ? static_cast<float>(mean / double(blocks)) : 0.0f;
     t.scale2.assign(static_cast<std::size_t>(groups), 0.0f);
-    for (std::int64_t b = 0; b < blocks; ++b)
-        t.scale2[b / nf4_absmax_block] = std::fmax(t.scale2[b / nf4_absmax_block], std::fabs(absmax[b] - t.offset));
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+    for (std::int64_t g = 0; g < groups; ++g)
+        for (std::int64_t b = g * nf4_absmax_block; b < std::min(blocks, (g + 1) * nf4_absmax_block); ++b)
+            t.scale2[g] = std::fmax(t.scale2[g], std::fabs(absmax[b] - t.offset));
     t.qabsmax.resize(static_cast<std::size_t>(blocks));
     t.codes.resize(static_cast<std::size_t>(rows * cols / 2));
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
     for (std::int64_t b = 0; b < blocks; ++b) {
         const float s = t.scale2[b / nf4_absmax_block];
         const float q = s > 0.0f ? std::nearbyint((absmax[b] - t.offset) / s * 127.0f) : 0.0f;
