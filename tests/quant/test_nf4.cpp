@@ -1,7 +1,7 @@
 // NF4 with double quantisation: the code table against N(0,1) quantiles computed here (bisection on
 // erf, bitsandbytes' construction with offset 0.9677083), encode = nearest code (the branch-free
-// midpoint search equals a direct nearest-code search with ties to the lower index, also at and one
-// ulp around every midpoint; the parallel nf4_quantize is independent of the thread count), block round trips
+// midpoint search equals a direct nearest-code search with ties to the lower index, also on every float
+// within 64 ulps of each midpoint, where float rounding could make them differ; the parallel nf4_quantize is independent of the thread count), block round trips
 // with an error bound from the code gaps and the absmax's double-quantisation error, storage of
 // ~4.127 bits per parameter, and the tiled dequantise-GEMM equal to a GEMM on the dequantised
 // matrix (float64 reference).
@@ -67,8 +67,8 @@ TEST_CASE("nf4_encode equals a direct nearest-code search; nf4_quantize does not
     std::vector<float> probe;
     for (int i = 0; i < 15; ++i) {
         float m = 0.5f * (quant::nf4_code(i) + quant::nf4_code(i + 1));
-        for (int u = 0; u < 4; ++u) m = std::nextafter(m, -2.0f);
-        for (int u = 0; u < 9; ++u, m = std::nextafter(m, 2.0f)) probe.push_back(m);
+        for (int u = 0; u < 64; ++u) m = std::nextafter(m, -2.0f);
+        for (int u = 0; u < 129; ++u, m = std::nextafter(m, 2.0f)) probe.push_back(m);
     }
     for (int i = -1100; i <= 1100; ++i) probe.push_back(float(i) / 1000.0f);
     for (float v : probe) {

@@ -38,21 +38,17 @@ HOPRAG_INLINE float nf4_code(int i) {
     return table[i & 15];
 }
 
-/// Index of the code value nearest to v (v in [-1, 1]; ties go to the lower index). Branch-free:
-/// the count of midpoints between neighbouring codes that lie below v, then one exact distance
-/// comparison with each neighbour so that float rounding near a midpoint decides as a direct
-/// nearest-code search would.
+/// Index of the code value nearest to v (v in [-1, 1]; ties go to the lower index). Branch-free
+/// and vectorisable: the number of decision thresholds at or below v. Threshold j is the smallest
+/// float whose nearest code (by float |v - code|, ties lower) is j + 1 rather than j — the midpoint
+/// of codes j and j + 1 up to an ulp of rounding, found by scanning the floats around each midpoint;
+/// tests/quant/test_nf4.cpp checks the equality with the direct search there.
 HOPRAG_INLINE std::uint8_t nf4_encode(float v) {
-    constexpr float mid[15] = {-0.8480964004993439f, -0.6106329262256622f, -0.45999526977539062f, -0.33967943489551544f,
-                               -0.23460740596055984f, -0.13791173323988914f, -0.045525018125772476f, 0.039790149778127670f,
-                               0.12025525048375130f, 0.20352125167846680f, 0.29201377183198929f, 0.38931253552436829f,
-                               0.50166341662406921f, 0.64278692007064819f, 0.86147841811180115f};
+    constexpr float threshold[15] = {-8.480963707e-01f, -6.106328964e-01f, -4.599952400e-01f, -3.396794200e-01f, -2.346073985e-01f,
+                                 -1.379117221e-01f, -4.552501440e-02f, 3.979015350e-02f,   1.202552542e-01f,  2.035212666e-01f,
+                                 2.920137942e-01f,  3.893125653e-01f,  5.016634464e-01f,   6.427869797e-01f,  8.614784479e-01f};
     int i = 0;
-    for (int j = 0; j < 15; ++j) i += v > mid[j] ? 1 : 0;
-    const float d = fabsf(v - nf4_code(i));
-    const int lo = i > 0 ? i - 1 : 0, hi = i < 15 ? i + 1 : 15;
-    i = fabsf(v - nf4_code(lo)) <= d ? lo : i;  // tie or rounding: the lower neighbour
-    i = fabsf(v - nf4_code(hi)) < fabsf(v - nf4_code(i)) ? hi : i;
+    for (int j = 0; j < 15; ++j) i += v >= threshold[j] ? 1 : 0;
     return static_cast<std::uint8_t>(i);
 }
 
