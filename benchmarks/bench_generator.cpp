@@ -5,7 +5,8 @@
 // (`-p 512 -n 0` / `-p 0 -n 128`, `-t T -r 3 -o json`: its pp512 and tg128 tests). The peer is built by benchmarks/build_llamacpp.sh from the
 // llama-cpp-python sdist (path: $HOPRAG_LLAMA_BENCH or .cache/llama.cpp-build/bin/llama-bench).
 // Counters: tokens_per_second, peer_tokens_per_second, ratio_vs_llamacpp_prefill /
-// ratio_vs_llamacpp_decode (ours / peer, goal >= 1). Also NF4 dequantise-GEMM (tile by tile) vs
+// ratio_vs_llamacpp_decode (ours / peer, goal >= 1). decode128/nf4 runs the LM head from its bf16
+// copy (the generator's default under nf4); decode128/nf4-f32head from the f32 head, for comparison. Also NF4 dequantise-GEMM (tile by tile) vs
 // dequantise-the-whole-matrix-then-GEMM on the linears of SmolLM2 and Mistral-7B: counter
 // ratio_vs_dequant_then_gemm (> 1: the fused path is faster). Threads: $HOPRAG_BENCH_THREADS [2].
 // Run from the repository root (or set HOPRAG_SOURCE_DIR).
@@ -125,11 +126,13 @@ void bm_prefill(benchmark::State& state) {
     state.counters["ratio_vs_llamacpp_prefill"] = ours / p.tokens_per_second;
 }
 
-template <class Quant>
+/// Decode steps; under nf4 with the bf16 LM head (default) or, with F32Head, the f32 one.
+template <class Quant, bool F32Head = false>
 void bm_decode(benchmark::State& state) {
     if (!std::filesystem::exists(gguf)) return state.SkipWithError(("missing " + gguf).c_str());
     auto& ctx = the_context();
-    const auto& g = model<Quant>(ctx);
+    auto& g = model<Quant>(ctx);
+    if constexpr (Quant::quantizes) g.set_bf16_head(!F32Head);
     const auto ids = prompt_ids(g.config().vocab_size);
     const auto p = run_peer(0, decode_len);
     double seconds = 0;
@@ -188,6 +191,7 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark("decode128/f32", bm_decode<quant::none>)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
     benchmark::RegisterBenchmark("prefill512/nf4", bm_prefill<quant::nf4>)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
     benchmark::RegisterBenchmark("decode128/nf4", bm_decode<quant::nf4>)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
+    benchmark::RegisterBenchmark("decode128/nf4-f32head", bm_decode<quant::nf4, true>)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
     struct shape {
         const char* name;
         std::int64_t n, k, m;

@@ -6,7 +6,10 @@
 //    dense GEMMs on merged weights vs dequant-GEMM + low-rank update);
 //  * nf4 equals the f32 decoder run on the dequantised weights, and NF4 storage is ~8x smaller;
 //  * SmolLM2 quantised to NF4 at load: logits close to f32 (relative error reported) and the greedy
-//    answer of a prompt still matches the f32 model's first tokens.
+//    answer of a prompt still matches the f32 model's first tokens;
+//  * nf4 runs the LM head from a bf16 copy by default: logits within bf16 rounding of the f32-head
+//    nf4 run (tiny model and SmolLM2, bound stated in the checks) and SmolLM2's greedy tokens
+//    unchanged; set_bf16_head(false) gives back the f32 head exactly.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -54,8 +57,18 @@ TEST_CASE("generator with nf4 + fresh lora equals the nf4 base; a B update acts 
     CHECK(g.base(0, adapters::target::q).quantized());
     CHECK(g.model().layers[0].wq.size() == 0);  // f32 copy released
     CHECK(g.adapter().parameter_count() == 2 * 4 * (32 + 32 + 32 + 16 + 32 + 16 + 32 + 32 + 32 + 48 + 32 + 48 + 48 + 32));
+    CHECK(g.bf16_head());
+    CHECK(base.bf16_head());
+    const auto l16 = base.forward(ids, 2, 5);
+    CHECK(g.forward(ids, 2, 5) == l16);  // B = 0: identical
+    // exact comparisons below use the f32 head; the bf16 head is within bf16 rounding of it
+    g.set_bf16_head(false), base.set_bf16_head(false);
+    CHECK(!base.bf16_head());
     const auto l0 = base.forward(ids, 2, 5);
-    CHECK(g.forward(ids, 2, 5) == l0);  // B = 0: identical
+    CHECK(g.forward(ids, 2, 5) == l0);
+    INFO("bf16 vs f32 LM head (tiny): max abs diff " << max_abs_diff(l16, l0));
+    test::require_close(l16, l0, 1e-2, 1e-2, "bf16 head vs f32 head");
+    CHECK(l16 != l0);  // the bf16 head really is used
 
     // the f32 model on the dequantised weights
     for (const auto& [name, dims] : t.shapes)
@@ -99,6 +112,7 @@ TEST_CASE("generator with nf4 + fresh lora equals the nf4 base; a B update acts 
     std::filesystem::remove_all(dir);
     g.save_adapter(dir, "tiny");
     cpu_nf4_lora h(ctx, c, src, 123);  // other random A
+    h.set_bf16_head(false);             // as g above
     h.load_adapter(dir);
     CHECK(h.forward(ids, 2, 5) == la);
     components::generator<quant::nf4, adapters::lora<2, 8>, cpu::backend> wrong_rank(ctx, c, src);
@@ -121,7 +135,8 @@ TEST_CASE("SmolLM2 quantised to NF4 at load stays close to f32", "[generator][sm
     const auto& p = gold.at("prompts")[0];
     const auto prompt = p.at("ids").get<std::vector<std::int32_t>>();
     cpu::context ctx;
-    const auto q = cpu_nf4_lora::from_gguf(ctx, gguf, 1);
+    auto q = cpu_nf4_lora::from_gguf(ctx, gguf, 1);
+    REQUIRE(q.bf16_head());
     const auto lq = q.forward(prompt, 1, static_cast<std::int64_t>(prompt.size()));
     const auto top_ids = p.at("top_ids").get<std::vector<std::int64_t>>();
     const auto top = p.at("top_logits").get<std::vector<double>>();
@@ -141,4 +156,15 @@ TEST_CASE("SmolLM2 quantised to NF4 at load stays close to f32", "[generator][sm
     std::size_t same = 0;
     while (same < gen.tokens.size() && gen.tokens[same] == want[same]) ++same;
     WARN("SmolLM2 NF4 greedy: first " << same << " of 4 tokens equal the f32 continuation");
+
+    // the bf16 LM head against the f32 head on the same NF4 linears
+    q.set_bf16_head(false);
+    const auto lf = q.forward(prompt, 1, static_cast<std::int64_t>(prompt.size()));
+    double lscale = 0;
+    for (float v : lf) lscale = std::max(lscale, double(std::abs(v)));
+    const double head_rel = max_abs_diff(lq, lf) / lscale;
+    WARN("SmolLM2 NF4: bf16 vs f32 LM head, max |logit diff| / max |logit| = " << head_rel);
+    CHECK(head_rel < 5e-3);
+    CHECK(head_rel > 0);
+    CHECK(q.generate(prompt, o).tokens == gen.tokens);  // greedy continuation unchanged by the bf16 head
 }

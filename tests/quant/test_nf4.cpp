@@ -1,5 +1,7 @@
 // NF4 with double quantisation: the code table against N(0,1) quantiles computed here (bisection on
-// erf, bitsandbytes' construction with offset 0.9677083), encode = nearest code, block round trips
+// erf, bitsandbytes' construction with offset 0.9677083), encode = nearest code (the branch-free
+// midpoint search equals a direct nearest-code search with ties to the lower index, also on every float
+// within 64 ulps of each midpoint, where float rounding could make them differ; the parallel nf4_quantize is independent of the thread count), block round trips
 // with an error bound from the code gaps and the absmax's double-quantisation error, storage of
 // ~4.127 bits per parameter, and the tiled dequantise-GEMM equal to a GEMM on the dequantised
 // matrix (float64 reference).
@@ -7,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <omp.h>
 
 #include "hoprag/cpu/backend.hpp"
 #include "hoprag/cpu/nf4_gemm.hpp"
@@ -52,6 +55,37 @@ TEST_CASE("nf4 code table is the normalised N(0,1) quantile map", "[nf4]") {
         const float got = std::abs(v - quant::nf4_code(quant::nf4_encode(v)));
         for (int i = 0; i < 16; ++i) CHECK(got <= std::abs(v - quant::nf4_code(i)));
     }
+}
+
+TEST_CASE("nf4_encode equals a direct nearest-code search; nf4_quantize does not depend on the threads", "[nf4]") {
+    const auto direct = [](float v) {  // the plain search: smallest |v - code|, ties to the lower index
+        int best = 0;
+        for (int i = 1; i < 16; ++i)
+            if (std::abs(v - quant::nf4_code(i)) < std::abs(v - quant::nf4_code(best))) best = i;
+        return best;
+    };
+    std::vector<float> probe;
+    for (int i = 0; i < 15; ++i) {
+        float m = 0.5f * (quant::nf4_code(i) + quant::nf4_code(i + 1));
+        for (int u = 0; u < 64; ++u) m = std::nextafter(m, -2.0f);
+        for (int u = 0; u < 129; ++u, m = std::nextafter(m, 2.0f)) probe.push_back(m);
+    }
+    for (int i = -1100; i <= 1100; ++i) probe.push_back(float(i) / 1000.0f);
+    for (float v : probe) {
+        INFO("v = " << v);
+        CHECK(int(quant::nf4_encode(v)) == direct(v));
+    }
+    const auto x = normal_floats(300 * 576, 9);
+    const int before = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const auto a = quant::nf4_quantize(x, 300, 576);
+    omp_set_num_threads(3);
+    const auto b = quant::nf4_quantize(x, 300, 576);
+    omp_set_num_threads(before);
+    CHECK(a.codes == b.codes);
+    CHECK(a.qabsmax == b.qabsmax);
+    CHECK(a.scale2 == b.scale2);
+    CHECK(a.offset == b.offset);
 }
 
 TEST_CASE("nf4 double-quantised round trip stays within the code gaps", "[nf4]") {

@@ -3,7 +3,11 @@
 //  * Quant (quant::nf4 or quant::none): with nf4 every block linear (q, k, v, o, gate, up, down) of
 //    any loaded base — GGUF (dequantised to f32 on read) or safetensors — is quantised to
 //    double-quantised NF4 at load and the f32 copy released; embeddings, norms and the LM head stay
-//    f32. With none the linears stay f32.
+//    f32. With nf4 on a backend that has `bf16_gemv` (cpu) the LM head additionally gets a bf16
+//    copy that decode and prefill use for the logits (half the bytes read per token); the f32 head
+//    (the tied embedding) stays in model() for the embedding lookup and for training/backward.
+//    set_bf16_head(false) drops the copy and goes back to the f32 head. With none the linears and
+//    the head stay f32.
 //  * Adapter (adapters::lora<R, Alpha, Targets> or adapters::none): a LoRA on each targeted linear
 //    (fresh: A Kaiming-uniform, B zero, so the output equals the base), loadable from and savable
 //    to a PEFT folder.
@@ -24,6 +28,7 @@
 #include "hoprag/adapters/none.hpp"
 #include "hoprag/adapters/peft.hpp"
 #include "hoprag/backend/concept.hpp"
+#include "hoprag/core/dtype.hpp"
 #include "hoprag/models/llama/forward.hpp"
 #include "hoprag/models/llama/generate.hpp"
 #include "hoprag/models/llama/weights.hpp"
@@ -34,6 +39,10 @@
 #include "hoprag/quant/none.hpp"
 
 namespace hoprag::components {
+
+/// True when the backend of Context has a bf16 matrix-vector product (cpu::bf16_gemv).
+template <class Context>
+concept has_bf16_gemv = requires(Context& c, float* y, const float* x, const bf16* w, std::int64_t n) { bf16_gemv(c, y, x, w, n, n, n); };
 
 /// Generator<Quant, Adapter> on `Backend` (cpu::backend or cuda::backend).
 template <class Quant, class Adapter, class Backend>
@@ -79,6 +88,25 @@ public:
             }
         }
         if constexpr (Adapter::enabled) lora_ = adapters::make_lora_adapters<Adapter>(ctx, c, seed);
+        if constexpr (Quant::quantizes && has_bf16_gemv<context>) set_bf16_head(true);
+    }
+
+    /// Whether the LM head runs from a bf16 copy (nf4 on a backend with bf16_gemv; on by default).
+    bool bf16_head() const { return head16_.size() != 0; }
+    /// Makes (on) or drops (off) the bf16 copy of the LM head; without it the f32 head is used.
+    void set_bf16_head(bool on) requires(has_bf16_gemv<context>) {
+        if (!on) {
+            head16_ = buffer<context, bf16>();
+            return;
+        }
+        const auto w = model_.cfg.tie_word_embeddings ? model_.embed.to_host() : model_.lm_head.to_host();
+        std::vector<bf16> h(w.size());
+        const auto n = static_cast<std::int64_t>(w.size());
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+        for (std::int64_t i = 0; i < n; ++i) h[static_cast<std::size_t>(i)] = bf16::from_float(w[static_cast<std::size_t>(i)]);
+        head16_ = buffer<context, bf16>(*ctx_, h);
     }
 
     /// From a GGUF Llama/Mistral file (kept open only during the constructor), in Hugging Face's
@@ -128,12 +156,21 @@ public:
     struct linears {
         const linear_table* base;
         const adapters::lora_adapters<context>* lora;  // nullptr without adapters
+        const buffer<context, bf16>* head16 = nullptr;  // bf16 LM head; nullptr or empty: the f32 head
         void operator()(context& ctx, const models::llama::layer_weights<context>&, std::size_t layer, adapters::target t, float* out,
                         const float* x, std::int64_t rows, std::int64_t, std::int64_t, float beta) const {
             nn::adapted_forward(ctx, (*base)[layer][static_cast<std::size_t>(t)], lora ? lora->find(layer, t) : nullptr, out, x, rows, beta);
         }
+        /// logits [rows, vocab] = x [rows, hidden] head^T, from the bf16 copy when there is one.
+        void head(context& ctx, const models::llama::weights<context>& m, float* logits, const float* x, std::int64_t rows) const
+            requires(has_bf16_gemv<context>) {
+            if (head16 && head16->size() != 0)
+                bf16_gemv(ctx, logits, x, head16->data(), rows, m.cfg.vocab_size, m.cfg.hidden_size);
+            else
+                models::llama::detail::linear(ctx, logits, x, m.head(), rows, m.cfg.hidden_size, m.cfg.vocab_size);
+        }
     };
-    linears make_linears() const { return {&base_, Adapter::enabled ? &lora_ : nullptr}; }
+    linears make_linears() const { return {&base_, Adapter::enabled ? &lora_ : nullptr, &head16_}; }
 
     /// Logits [batch, vocab] of ids [batch, seq] (see models::llama::forward), adapters applied.
     std::vector<float> forward(std::span<const std::int32_t> ids, std::int64_t batch, std::int64_t seq, std::span<const std::int64_t> last = {},
@@ -152,6 +189,7 @@ private:
     models::llama::weights<context> model_;
     linear_table base_;
     adapters::lora_adapters<context> lora_;
+    buffer<context, bf16> head16_;  // [vocab, hidden] bf16 LM head (nf4 on cpu), else empty
 };
 
 }  // namespace hoprag::components

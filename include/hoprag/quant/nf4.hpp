@@ -8,10 +8,12 @@
 //   offset   f32: mean of all block absmax values (bitsandbytes subtracts it too).
 // Our choice for the second level: a LINEAR symmetric int8 code (bitsandbytes uses its 8-bit
 // "dynamic" tree code); it keeps the decode a multiply-add on both backends. Storage is
-// 4 + 8/64 + 32/(64*256) = 4.127 bits per parameter. Block (de)quantisation is HOPRAG_HOST_DEVICE,
+// 4 + 8/64 + 32/(64*256) = 4.127 bits per parameter. Block (de)quantisation is HOPRAG_HOST_DEVICE (nf4_quantize runs its
+// blocks in parallel with OpenMP when compiled with it; the result does not depend on the threads),
 // so the CPU loop and a CUDA kernel share the arithmetic (DESIGN rule 2).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -36,15 +38,18 @@ HOPRAG_INLINE float nf4_code(int i) {
     return table[i & 15];
 }
 
-/// Index of the code value nearest to v (v in [-1, 1]; ties go to the lower index).
+/// Index of the code value nearest to v (v in [-1, 1]; ties go to the lower index). Branch-free
+/// and vectorisable: the number of decision thresholds at or below v. Threshold j is the smallest
+/// float whose nearest code (by float |v - code|, ties lower) is j + 1 rather than j — the midpoint
+/// of codes j and j + 1 up to an ulp of rounding, found by scanning the floats around each midpoint;
+/// tests/quant/test_nf4.cpp checks the equality with the direct search there.
 HOPRAG_INLINE std::uint8_t nf4_encode(float v) {
-    int best = 0;
-    float best_d = fabsf(v - nf4_code(0));
-    for (int i = 1; i < 16; ++i) {
-        const float d = fabsf(v - nf4_code(i));
-        if (d < best_d) best = i, best_d = d;
-    }
-    return static_cast<std::uint8_t>(best);
+    constexpr float threshold[15] = {-8.480963707e-01f, -6.106328964e-01f, -4.599952400e-01f, -3.396794200e-01f, -2.346073985e-01f,
+                                 -1.379117221e-01f, -4.552501440e-02f, 3.979015350e-02f,   1.202552542e-01f,  2.035212666e-01f,
+                                 2.920137942e-01f,  3.893125653e-01f,  5.016634464e-01f,   6.427869797e-01f,  8.614784479e-01f};
+    int i = 0;
+    for (int j = 0; j < 15; ++j) i += v >= threshold[j] ? 1 : 0;
+    return static_cast<std::uint8_t>(i);
 }
 
 /// absmax of x[0, nf4_block).
@@ -99,13 +104,24 @@ inline nf4_tensor nf4_quantize(std::span<const float> x, std::int64_t rows, std:
     const std::int64_t blocks = rows * cols / nf4_block, groups = (blocks + nf4_absmax_block - 1) / nf4_absmax_block;
     std::vector<float> absmax(static_cast<std::size_t>(blocks));
     double mean = 0.0;
-    for (std::int64_t b = 0; b < blocks; ++b) mean += absmax[b] = nf4_block_absmax(x.data() + b * nf4_block);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+    for (std::int64_t b = 0; b < blocks; ++b) absmax[b] = nf4_block_absmax(x.data() + b * nf4_block);
+    for (std::int64_t b = 0; b < blocks; ++b) mean += absmax[b];  // serial: the offset does not depend on the thread count
     t.offset = blocks ? static_cast<float>(mean / double(blocks)) : 0.0f;
     t.scale2.assign(static_cast<std::size_t>(groups), 0.0f);
-    for (std::int64_t b = 0; b < blocks; ++b)
-        t.scale2[b / nf4_absmax_block] = std::fmax(t.scale2[b / nf4_absmax_block], std::fabs(absmax[b] - t.offset));
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+    for (std::int64_t g = 0; g < groups; ++g)
+        for (std::int64_t b = g * nf4_absmax_block; b < std::min(blocks, (g + 1) * nf4_absmax_block); ++b)
+            t.scale2[g] = std::fmax(t.scale2[g], std::fabs(absmax[b] - t.offset));
     t.qabsmax.resize(static_cast<std::size_t>(blocks));
     t.codes.resize(static_cast<std::size_t>(rows * cols / 2));
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
     for (std::int64_t b = 0; b < blocks; ++b) {
         const float s = t.scale2[b / nf4_absmax_block];
         const float q = s > 0.0f ? std::nearbyint((absmax[b] - t.offset) / s * 127.0f) : 0.0f;

@@ -7,7 +7,8 @@
 // continue from the cache length. Activations are allocated per call (sized by batch * seq).
 // The seven block linears go through a `Linears` functor (default `dense_linears`: the f32 weights
 // of `layer_weights`), so a caller such as components::generator can run NF4 bases and LoRA
-// adapters in the same forward.
+// adapters in the same forward. A Linears functor with a member `head(ctx, m, logits, x, rows)`
+// also computes the LM head (e.g. from a bf16 copy); otherwise the f32 m.head() is used.
 #pragma once
 
 #include <cstdint>
@@ -156,7 +157,10 @@ std::vector<float> forward(Context& ctx, const weights<Context>& m, kv_cache<std
     }
     rmsnorm_forward(ctx, x.data(), rstd.data(), xn.data(), m.final_norm.data(), batch, H, eps);
     buffer<Context, float> logits(ctx, n(batch * c.vocab_size));
-    detail::linear(ctx, logits.data(), x.data(), m.head(), batch, H, c.vocab_size);
+    if constexpr (requires { lin.head(ctx, m, logits.data(), static_cast<const float*>(x.data()), batch); })
+        lin.head(ctx, m, logits.data(), static_cast<const float*>(x.data()), batch);
+    else
+        detail::linear(ctx, logits.data(), x.data(), m.head(), batch, H, c.vocab_size);
     return logits.to_host();
 }
 

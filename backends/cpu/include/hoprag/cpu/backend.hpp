@@ -4,6 +4,7 @@
 
 #include "hoprag/cpu/adamw.hpp"
 #include "hoprag/cpu/attention.hpp"
+#include "hoprag/cpu/bf16_gemv.hpp"
 #include "hoprag/cpu/context.hpp"
 #include "hoprag/cpu/cross_entropy.hpp"
 #include "hoprag/cpu/dropout.hpp"

@@ -37,7 +37,7 @@ template <class To, class From>
 void cast_typed(void* out, const void* x, std::int64_t n) {
     auto* o = static_cast<To*>(out);
     const auto* in = static_cast<const From*>(x);
-    parallel_rows(n, [&](std::int64_t i) { kernels::cast_element(o, in, i); });
+    parallel_rows(n, [&](std::int64_t i) { kernels::cast_element(o, in, i); }, 1);
 }
 
 template <class From>
@@ -60,13 +60,13 @@ void cast_from(void* out, dtype to, const void* x, std::int64_t n) {
 /// out[i] = x[i] + y[i] for i < n.
 inline void add(context&, float* out, const float* x, const float* y, std::int64_t n) {
     kernels::require_nonnegative("add", "n", n);
-    parallel_rows(n, [&](std::int64_t i) { out[i] = kernels::add(x[i], y[i]); });
+    parallel_rows(n, [&](std::int64_t i) { out[i] = kernels::add(x[i], y[i]); }, 1);
 }
 
 /// out[i] = s * x[i] for i < n.
 inline void scale(context&, float* out, const float* x, float s, std::int64_t n) {
     kernels::require_nonnegative("scale", "n", n);
-    parallel_rows(n, [&](std::int64_t i) { out[i] = kernels::scale(x[i], s); });
+    parallel_rows(n, [&](std::int64_t i) { out[i] = kernels::scale(x[i], s); }, 1);
 }
 
 /// x[i] = 0 for i < n (gradient buffers before an accumulation window).
@@ -106,31 +106,31 @@ inline void gelu_forward(context&, float* out, const float* x, std::int64_t n, g
         for (std::int64_t i = 0; i < n; ++i) out[i] = kernels::gelu(x[i], gelu_kind::erf);
         return;
     }
-    parallel_rows(n, [&](std::int64_t i) { out[i] = kernels::gelu(x[i], kind); });
+    parallel_rows(n, [&](std::int64_t i) { out[i] = kernels::gelu(x[i], kind); }, 1);
 }
 
 /// dx[i] = dout[i] * GELU'(x[i]).
 inline void gelu_backward(context&, float* dx, const float* dout, const float* x, std::int64_t n, gelu_kind kind) {
     kernels::require_nonnegative("gelu_backward", "n", n);
-    parallel_rows(n, [&](std::int64_t i) { dx[i] = dout[i] * kernels::gelu_grad(x[i], kind); });
+    parallel_rows(n, [&](std::int64_t i) { dx[i] = dout[i] * kernels::gelu_grad(x[i], kind); }, 1);
 }
 
 /// out[i] = x[i] * sigmoid(x[i]).
 inline void silu_forward(context&, float* out, const float* x, std::int64_t n) {
     kernels::require_nonnegative("silu_forward", "n", n);
-    parallel_rows(n, [&](std::int64_t i) { out[i] = kernels::silu(x[i]); });
+    parallel_rows(n, [&](std::int64_t i) { out[i] = kernels::silu(x[i]); }, 1);
 }
 
 /// dx[i] = dout[i] * SiLU'(x[i]).
 inline void silu_backward(context&, float* dx, const float* dout, const float* x, std::int64_t n) {
     kernels::require_nonnegative("silu_backward", "n", n);
-    parallel_rows(n, [&](std::int64_t i) { dx[i] = dout[i] * kernels::silu_grad(x[i]); });
+    parallel_rows(n, [&](std::int64_t i) { dx[i] = dout[i] * kernels::silu_grad(x[i]); }, 1);
 }
 
 /// out[i] = silu(gate[i]) * up[i].
 inline void swiglu_forward(context&, float* out, const float* gate, const float* up, std::int64_t n) {
     kernels::require_nonnegative("swiglu_forward", "n", n);
-    parallel_rows(n, [&](std::int64_t i) { out[i] = kernels::swiglu(gate[i], up[i]); });
+    parallel_rows(n, [&](std::int64_t i) { out[i] = kernels::swiglu(gate[i], up[i]); }, 1);
 }
 
 /// dgate[i] = dout[i] * up[i] * silu'(gate[i]), dup[i] = dout[i] * silu(gate[i]) (both written).

@@ -23,7 +23,7 @@ inline void layernorm_forward(context&, float* out, float* mean, float* rstd, co
     parallel_rows(rows, [&](std::int64_t r) {
         kernels::layernorm_forward_row(kernels::serial_lanes{}, out + r * cols, mean + r, rstd + r, x + r * cols, w, b,
                                        cols, eps);
-    });
+    }, cols);
 }
 
 /// dx = d LayerNorm / dx applied to dout (written); dw += sum_r dout * xhat, db += sum_r dout.
@@ -37,7 +37,7 @@ inline void layernorm_backward(context& ctx, float* dx, float* dw, float* db, co
     parallel_rows(rows, [&](std::int64_t r) {
         kernels::layernorm_backward_row(kernels::serial_lanes{}, dx + r * cols, dout + r * cols, x + r * cols, w,
                                         mean[r], rstd[r], cols);
-    });
+    }, cols);
     if (dw)
         detail::accumulate_columns(dw, rows, cols, [&](std::int64_t r, std::int64_t c) {
             return kernels::layernorm_dw_term(dout[r * cols + c], x[r * cols + c], mean[r], rstd[r]);
@@ -53,7 +53,7 @@ inline void rmsnorm_forward(context&, float* out, float* rstd, const float* x, c
     kernels::require_pointers("rmsnorm_forward", rows, {{"out", out}, {"rstd", rstd}, {"x", x}});
     parallel_rows(rows, [&](std::int64_t r) {
         kernels::rmsnorm_forward_row(kernels::serial_lanes{}, out + r * cols, rstd + r, x + r * cols, w, cols, eps);
-    });
+    }, cols);
 }
 
 /// dx = d RMSNorm / dx applied to dout (written); dw += sum_r dout * x * rstd.
@@ -65,7 +65,7 @@ inline void rmsnorm_backward(context&, float* dx, float* dw, const float* dout, 
     parallel_rows(rows, [&](std::int64_t r) {
         kernels::rmsnorm_backward_row(kernels::serial_lanes{}, dx + r * cols, dout + r * cols, x + r * cols, w, rstd[r],
                                       cols);
-    });
+    }, cols);
     if (dw)
         detail::accumulate_columns(dw, rows, cols, [&](std::int64_t r, std::int64_t c) {
             return kernels::rmsnorm_dw_term(dout[r * cols + c], x[r * cols + c], rstd[r]);

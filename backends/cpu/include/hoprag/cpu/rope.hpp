@@ -19,7 +19,7 @@ inline void rope_forward(context&, float* x, const std::int32_t* positions, std:
     kernels::validate_rope(batch, seq, heads, head_dim, theta, "rope_forward");
     parallel_rows(batch * seq * heads, [&](std::int64_t r) {
         kernels::rope_row(x, positions, r, seq, heads, head_dim, theta, style, 1.0f);
-    });
+    }, head_dim);
 }
 
 /// Gradient of rope_forward, in place on dx (same layout and arguments): rotation by -angle.
@@ -28,7 +28,7 @@ inline void rope_backward(context&, float* dx, const std::int32_t* positions, st
     kernels::validate_rope(batch, seq, heads, head_dim, theta, "rope_backward");
     parallel_rows(batch * seq * heads, [&](std::int64_t r) {
         kernels::rope_row(dx, positions, r, seq, heads, head_dim, theta, style, -1.0f);
-    });
+    }, head_dim);
 }
 
 }  // namespace hoprag::cpu
