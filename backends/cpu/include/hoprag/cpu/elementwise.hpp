@@ -19,6 +19,12 @@ namespace hoprag::cpu {
 
 namespace detail {
 
+/// out[i] = GELU_erf(x[i]), i < n: one thread's block, multiversioned (AVX-512 / AVX2 / baseline).
+HOPRAG_CPU_CLONES inline void gelu_erf_block(float* out, const float* x, std::int64_t n) {
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) out[i] = kernels::gelu(x[i], gelu_kind::erf);
+}
+
 /// out[c] += sum over r (in row order) of term(r, c), for c < cols: column blocks in parallel,
 /// each summed row by row, so the result does not depend on the thread count.
 template <class Term>
@@ -101,9 +107,8 @@ inline void sum_rows(context&, float* out, const float* x, std::int64_t rows, st
 /// out[i] = GELU(x[i]) (exact erf form or tanh approximation).
 inline void gelu_forward(context&, float* out, const float* x, std::int64_t n, gelu_kind kind) {
     kernels::require_nonnegative("gelu_forward", "n", n);
-    if (kind == gelu_kind::erf) {  // the BERT FFN's activation: a vectorised loop (normal_cdf is branch-free)
-#pragma omp parallel for simd schedule(static)
-        for (std::int64_t i = 0; i < n; ++i) out[i] = kernels::gelu(x[i], gelu_kind::erf);
+    if (kind == gelu_kind::erf) {  // the BERT FFN's activation: vectorised blocks (normal_cdf is branch-free)
+        parallel_blocks(n, 8192, [&](std::int64_t b, std::int64_t e) { detail::gelu_erf_block(out + b, x + b, e - b); });
         return;
     }
     parallel_rows(n, [&](std::int64_t i) { out[i] = kernels::gelu(x[i], kind); });
