@@ -159,3 +159,30 @@ TEST_CASE("SiLU and SwiGLU forward and backward", "[elementwise]") {
         require_close(dup, gu, 1e-4, 1e-6, "swiglu dup");
     }
 }
+
+TEST_CASE("bias_gelu_forward adds the bias in place and applies GELU", "[elementwise]") {
+    cpu::context ctx;
+    for (gelu_kind kind : {gelu_kind::erf, gelu_kind::tanh}) {
+        for (auto [rows, cols] : {std::pair<std::int64_t, std::int64_t>{1, 1}, {3, 17}, {19, 1536}}) {
+            INFO("kind " << (kind == gelu_kind::erf ? "erf" : "tanh") << " rows " << rows << " cols " << cols);
+            const auto x0 = random_floats(std::size_t(rows * cols), 8, -5, 5), bias = random_floats(std::size_t(cols), 9);
+            std::vector<float> x = x0, out(x0.size());
+            std::vector<double> want_x(x0.size()), want(x0.size());
+            for (std::int64_t r = 0; r < rows; ++r)
+                for (std::int64_t c = 0; c < cols; ++c) {
+                    const double v = double(x0[r * cols + c]) + bias[c];
+                    want_x[r * cols + c] = v;
+                    want[r * cols + c] = gelu_ref(v, kind);
+                }
+            cpu::bias_gelu_forward(ctx, out.data(), x.data(), bias.data(), rows, cols, kind);
+            require_close(x, want_x, 1e-6, 1e-7, "x + bias");
+            require_close(out, want, 1e-5, 1e-6, "gelu(x + bias)");
+            x = x0;
+            cpu::bias_gelu_forward(ctx, out.data(), x.data(), nullptr, rows, cols, kind);
+            for (std::int64_t i = 0; i < rows * cols; ++i) want[i] = gelu_ref(x0[i], kind);
+            require_close(out, want, 1e-5, 1e-6, "gelu without bias");
+        }
+    }
+    std::vector<float> v(4);
+    CHECK_THROWS_AS(cpu::bias_gelu_forward(ctx, v.data(), nullptr, nullptr, 2, 2, gelu_kind::erf), shape_error);
+}

@@ -174,3 +174,24 @@ TEST_CASE("rmsnorm backward matches finite differences and accumulates dw", "[no
         require_close(dw, plus(dw0, gw), 1e-4, 1e-5, "dw (accumulated)");
     }
 }
+
+TEST_CASE("residual_layernorm_forward = LayerNorm((x + bias) + residual), sum stored in x", "[norms]") {
+    cpu::context ctx;
+    const float eps = 1e-5f;
+    for (auto [rows, cols] : sizes{{1, 1}, {4, 17}, {37, 384}}) {
+        INFO("rows " << rows << " cols " << cols);
+        const auto x0 = random_floats(rows * cols, 11, -2, 3), res = random_floats(rows * cols, 12),
+                   bias = random_floats(cols, 13), w = random_floats(cols, 14), b = random_floats(cols, 15);
+        for (bool with_bias : {true, false}) {
+            std::vector<float> x = x0, out(rows * cols), mean(rows), rstd(rows);
+            std::vector<double> sum(x0.size());
+            for (std::int64_t r = 0; r < rows; ++r)
+                for (std::int64_t c = 0; c < cols; ++c)
+                    sum[r * cols + c] = double(x0[r * cols + c]) + (with_bias ? bias[c] : 0.0) + res[r * cols + c];
+            cpu::residual_layernorm_forward(ctx, out.data(), mean.data(), rstd.data(), x.data(), res.data(),
+                                            with_bias ? bias.data() : nullptr, w.data(), b.data(), rows, cols, eps);
+            require_close(x, sum, 1e-6, 1e-6, "stored sum");
+            require_close(out, layernorm_ref(sum, to_double(w), to_double(b), rows, cols, eps), 1e-4, 1e-5, "out");
+        }
+    }
+}

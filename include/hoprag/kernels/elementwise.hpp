@@ -46,7 +46,7 @@ HOPRAG_INLINE float sigmoid(float x) {
 /// over exp_f32: branch-free, so host loops vectorise (libm's erff does not), and the tail x < 0
 /// keeps its relative accuracy.
 HOPRAG_INLINE float normal_cdf(float x) {
-    const float z = (x < 0.0f ? -x : x) * inv_sqrt_2;
+    const float z = ::fabsf(x) * inv_sqrt_2;
     const float t = 1.0f / (1.0f + 0.5f * z);
     float p = 0.17087277f;
     p = p * t - 0.82215223f;
@@ -59,7 +59,7 @@ HOPRAG_INLINE float normal_cdf(float x) {
     p = p * t + 1.00002368f;
     p = p * t - 1.26551223f;
     const float half_erfc = 0.5f * t * exp_f32(p - z * z);
-    return x < 0.0f ? half_erfc : 1.0f - half_erfc;
+    return select_f32(x < 0.0f, half_erfc, 1.0f - half_erfc);
 }
 
 /// GELU(x) = x * Phi(x): `erf` is the exact form (Phi to ~1e-7, see normal_cdf), `tanh` is

@@ -22,11 +22,19 @@
 
 namespace hoprag::kernels {
 
+/// c ? a : b as a bit blend: GCC keeps a float op that only one ?: arm uses inside a branch (it
+/// may trap) and then cannot vectorise the loop; a blend of two computed values has no branch.
+HOPRAG_INLINE float select_f32(bool c, float a, float b) {
+    const std::uint32_t m = 0u - static_cast<std::uint32_t>(c);
+    return bits_float((float_bits(a) & m) | (float_bits(b) & ~m));
+}
+
 /// e^x in f32 with a relative error of about 2 ulp for x in [-87.3, 88.3]; 0 below that range,
 /// 2^127-scaled (finite) above it. NaN in gives an unspecified finite or NaN result.
 HOPRAG_INLINE float exp_f32(float x) {
     const float lo = -87.3f, hi = 88.3f;
-    const float xc = x < lo ? lo : (x > hi ? hi : x);
+    const float x_hi = select_f32(x > hi, hi, x);
+    const float xc = select_f32(x_hi < lo, lo, x_hi);
     // n = round(x / ln 2) with the 1.5 * 2^23 trick: the sum's low mantissa bits hold n.
     const float shifter = 12582912.0f;
     const float t = xc * 1.44269504088896341f + shifter;
@@ -43,7 +51,7 @@ HOPRAG_INLINE float exp_f32(float x) {
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
     const float scale = bits_float(static_cast<std::uint32_t>(ni + 127) << 23);
-    return x < lo ? 0.0f : p * scale;
+    return select_f32(x < lo, 0.0f, p * scale);
 }
 
 }  // namespace hoprag::kernels

@@ -41,6 +41,15 @@ concept encoder_context = requires(Context& c, float* o, const float* x, const s
     download(c, o, x, std::size_t{1});
 };
 
+/// Optional fused ops a backend may offer (the CPU does): with them the forward adds the FFN bias
+/// inside the GELU pass and the dense bias and residual inside the LayerNorm pass instead of extra
+/// passes over memory. The activations hold the same values either way.
+template <class Context>
+concept fused_encoder_context = requires(Context& c, float* o, const float* x, std::int64_t n, float s) {
+    bias_gelu_forward(c, o, o, x, n, n, gelu_kind::erf);
+    residual_layernorm_forward(c, o, o, o, o, x, x, x, x, n, n, s);
+};
+
 /// How self-attention runs: `gemm` = per-head strided batched GEMMs for the scores and the
 /// weighted values with a masked row softmax in between (fast: the GEMMs use BLAS/cuBLASLt);
 /// `fused` = the backend's attention_forward op with attention_desc.kv_valid (one row body).
@@ -187,6 +196,19 @@ void forward(Context& ctx, const config& c, const parameters<Context>& p, activa
                                       a.row_limit.data());
         else
             attention_forward(ctx, ad, a.attn.data(), a.probs.data(), a.q.data(), a.k.data(), a.v.data());
+        if constexpr (fused_encoder_context<Context>) {
+            // proj = (W_o attn + b_o) + h, a = LN(proj); ffn = W1 a + b1, ffn_act = gelu(ffn);
+            // proj = (W2 ffn_act + b2) + a, h = LN(proj): the same values as below, fewer passes
+            detail::linear(ctx, a.proj.data(), a.attn.data(), l.attn_out_w.data(), l.attn_out_b.data(), n, H, H);
+            residual_layernorm_forward(ctx, a.a.data(), a.mean.data(), a.rstd.data(), a.proj.data(), a.h.data(),
+                                       nullptr, l.attn_ln_w.data(), l.attn_ln_b.data(), n, H, eps);
+            detail::linear(ctx, a.ffn.data(), a.a.data(), l.ffn_in_w.data(), nullptr, n, H, I);
+            bias_gelu_forward(ctx, a.ffn_act.data(), a.ffn.data(), l.ffn_in_b.data(), n, I, act);
+            detail::linear(ctx, a.proj.data(), a.ffn_act.data(), l.ffn_out_w.data(), nullptr, n, I, H);
+            residual_layernorm_forward(ctx, a.h.data(), a.mean.data(), a.rstd.data(), a.proj.data(), a.a.data(),
+                                       l.ffn_out_b.data(), l.ffn_ln_w.data(), l.ffn_ln_b.data(), n, H, eps);
+            continue;
+        }
         detail::linear(ctx, a.proj.data(), a.attn.data(), l.attn_out_w.data(), l.attn_out_b.data(), n, H, H);
         add(ctx, a.proj.data(), a.proj.data(), a.h.data(), n * H);
         layernorm_forward(ctx, a.a.data(), a.mean.data(), a.rstd.data(), a.proj.data(), l.attn_ln_w.data(),

@@ -19,6 +19,18 @@ namespace hoprag::cpu {
 
 namespace detail {
 
+/// x[c] += bias[c], c < n (multiversioned like gelu_erf_block).
+HOPRAG_CPU_CLONES inline void add_bias_row(float* x, const float* bias, std::int64_t n) {
+#pragma omp simd
+    for (std::int64_t c = 0; c < n; ++c) x[c] += bias[c];
+}
+
+/// out[i] = GELU_erf(x[i]), i < n: one thread's block, multiversioned (AVX-512 / AVX2 / baseline).
+HOPRAG_CPU_CLONES inline void gelu_erf_block(float* out, const float* x, std::int64_t n) {
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) out[i] = kernels::gelu(x[i], gelu_kind::erf);
+}
+
 /// out[c] += sum over r (in row order) of term(r, c), for c < cols: column blocks in parallel,
 /// each summed row by row, so the result does not depend on the thread count.
 template <class Term>
@@ -101,12 +113,37 @@ inline void sum_rows(context&, float* out, const float* x, std::int64_t rows, st
 /// out[i] = GELU(x[i]) (exact erf form or tanh approximation).
 inline void gelu_forward(context&, float* out, const float* x, std::int64_t n, gelu_kind kind) {
     kernels::require_nonnegative("gelu_forward", "n", n);
-    if (kind == gelu_kind::erf) {  // the BERT FFN's activation: a vectorised loop (normal_cdf is branch-free)
-#pragma omp parallel for simd schedule(static)
-        for (std::int64_t i = 0; i < n; ++i) out[i] = kernels::gelu(x[i], gelu_kind::erf);
+    if (kind == gelu_kind::erf) {  // the BERT FFN's activation: vectorised blocks (normal_cdf is branch-free)
+        parallel_blocks(n, 8192, [&](std::int64_t b, std::int64_t e) { detail::gelu_erf_block(out + b, x + b, e - b); });
         return;
     }
     parallel_rows(n, [&](std::int64_t i) { out[i] = kernels::gelu(x[i], kind); }, 1);
+}
+
+/// x[r, c] += bias[c] (stored: x keeps the pre-activation), then out[r, c] = GELU(x[r, c]), for
+/// x, out [rows, cols] (bias nullptr = none). One pass for a linear layer's bias and activation
+/// when the GEMM did not add the bias (the BERT FFN on the CPU); out must not alias x.
+inline void bias_gelu_forward(context&, float* out, float* x, const float* bias, std::int64_t rows, std::int64_t cols,
+                              gelu_kind kind) {
+    kernels::require_nonnegative("bias_gelu_forward", "rows", rows);
+    kernels::require_nonnegative("bias_gelu_forward", "cols", cols);
+    kernels::require_pointers("bias_gelu_forward", rows * cols, {{"out", out}, {"x", x}});
+    if (kind != gelu_kind::erf) {
+        parallel_rows(rows, [&](std::int64_t r) {
+            for (std::int64_t c = 0; c < cols; ++c) {
+                float& v = x[r * cols + c];
+                if (bias) v += bias[c];
+                out[r * cols + c] = kernels::gelu(v, kind);
+            }
+        });
+        return;
+    }
+    parallel_blocks(rows, 8, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t r = b; r < e; ++r) {
+            if (bias) detail::add_bias_row(x + r * cols, bias, cols);
+            detail::gelu_erf_block(out + r * cols, x + r * cols, cols);
+        }
+    });
 }
 
 /// dx[i] = dout[i] * GELU'(x[i]).

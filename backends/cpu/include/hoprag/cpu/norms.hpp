@@ -26,6 +26,23 @@ inline void layernorm_forward(context&, float* out, float* mean, float* rstd, co
     }, cols);
 }
 
+/// x[r] = (x[r] + bias) + residual[r] (stored: x keeps the LayerNorm input), then out = LayerNorm(x)
+/// as layernorm_forward: a linear layer's bias, the residual add and the post-LN in one pass over
+/// each row while it is in cache (BERT). bias nullptr = none; residual nullptr = none.
+inline void residual_layernorm_forward(context&, float* out, float* mean, float* rstd, float* x, const float* residual,
+                                       const float* bias, const float* w, const float* b, std::int64_t rows,
+                                       std::int64_t cols, float eps) {
+    kernels::require_nonnegative("residual_layernorm_forward", "rows", rows);
+    kernels::require_positive("residual_layernorm_forward", "cols", cols);
+    kernels::require_pointers("residual_layernorm_forward", rows, {{"out", out}, {"mean", mean}, {"rstd", rstd}, {"x", x}});
+    parallel_rows(rows, [&](std::int64_t r) {
+        float* xr = x + r * cols;
+        if (bias) detail::add_bias_row(xr, bias, cols);
+        if (residual) detail::add_bias_row(xr, residual + r * cols, cols);
+        kernels::layernorm_forward_row(kernels::serial_lanes{}, out + r * cols, mean + r, rstd + r, xr, w, b, cols, eps);
+    });
+}
+
 /// dx = d LayerNorm / dx applied to dout (written); dw += sum_r dout * xhat, db += sum_r dout.
 inline void layernorm_backward(context& ctx, float* dx, float* dw, float* db, const float* dout, const float* x,
                                const float* w, const float* mean, const float* rstd, std::int64_t rows,
