@@ -19,6 +19,7 @@
 #include "hoprag/eval/retrieval_metrics.hpp"
 #include "hoprag/io/durable_file.hpp"
 #include "hoprag/train/metrics_log.hpp"
+#include "program_main.hpp"
 
 namespace {
 
@@ -40,9 +41,7 @@ writes OUT in the same format, best first, "score" = reranker logit.
 Exit status: 0 on success, 1 on bad input, 2 on bad usage.
 Last stdout line: {"questions":..,"top":..,"pairs_per_s":..,"retriever":{..},"reranker":{..}})";
 
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+using program::usage_error;
 
 nlohmann::ordered_json report(const std::vector<hoprag::data::hotpot_record>& gold,
                               const std::unordered_map<std::string, std::vector<std::string>>& ranked) {
@@ -172,17 +171,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    try {
-        return run(argc, argv);
-    } catch (const usage_error& e) {
-        if (std::string_view(e.what()).empty()) {
-            std::cout << usage << "\n";
-            return 0;
-        }
-        std::fprintf(stderr, "hoprag-rerank: %s (see --help)\n", e.what());
-        return 2;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "hoprag-rerank: %s\n", e.what());
-        return 1;
-    }
+    return program::guarded_main("hoprag-rerank", usage, [&] { return run(argc, argv); });
 }

@@ -335,20 +335,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    try {
-        return run(argc, argv);
-    } catch (const usage_error& e) {
-        if (std::string_view(e.what()).empty()) {
-            std::cout << usage << "\n";
-            return 0;
-        }
-        std::fprintf(stderr, "hoprag-train-generator: %s (see --help)\n", e.what());
-        return 2;
-    } catch (const std::exception& e) {
-        std::string m = e.what();
-        for (auto& c : m)
-            if (c == '\n') c = ' ';
-        std::fprintf(stderr, "hoprag-train-generator: %s\n", m.c_str());
-        return 1;
-    }
+    return program::guarded_main("hoprag-train-generator", usage, [&] { return run(argc, argv); });
 }

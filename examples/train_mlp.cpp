@@ -320,18 +320,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    try {
-        return run(argc, argv);
-    } catch (const usage_error& e) {
-        if (std::string_view(e.what()).empty()) {
-            std::cout << usage << "\n";
-            return 0;
-        }
-        std::fprintf(stderr, "hoprag-train-mlp: %s (see --help)\n", e.what());
-        return 2;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "hoprag-train-mlp: %s\n", e.what());
-        return 1;
-    }
+    return program::guarded_main("hoprag-train-mlp", usage, [&] { return run(argc, argv); });
 }
-

@@ -16,11 +16,11 @@
 #include <string_view>
 #include <type_traits>
 
+#include "program_main.hpp"
+
 namespace train_cli {
 
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+using program::usage_error;
 
 inline std::string canon(std::string k) {
     for (auto& c : k)
