@@ -3,7 +3,8 @@
 // of the tokens, loss_and_grads + one AdamW step per iteration, HOPRAG_BENCH_THREADS threads [2];
 // plus the same with an f32 base (apples to apples with the peer). The peer, PEFT 0.7 LoRA on
 // PyTorch CPU with the same config, sequence, batch, threads and checkpointing
-// (benchmarks/bench_qlora_peer.py, run with $HOPRAG_TORCH_PYTHON or /work/main/.venv-torch/bin/python),
+// (benchmarks/bench_qlora_peer.py, run with $HOPRAG_TORCH_PYTHON, else .venv-torch/bin/python from
+// scripts/setup --peers, else /work/main/.venv-torch/bin/python),
 // runs right before each measurement so both see the same machine load; its base is f32 because
 // bitsandbytes' 4-bit layers do not run on the CPU. Counters: tokens_per_second, peer_tokens_per_second,
 // ratio_vs_peft (ours / peer, > 1: hoprag is faster; goal >= 3), loss. Run from the repository root
@@ -64,7 +65,8 @@ std::optional<nlohmann::json> peer() {
                                               {"tie_word_embeddings", c.tie_word_embeddings}}
                                                  .dump();
     const char* env = std::getenv("HOPRAG_TORCH_PYTHON");
-    const std::string python = env ? env : "/work/main/.venv-torch/bin/python";
+    const std::string own = root + "/.venv-torch/bin/python";  // scripts/setup --peers
+    const std::string python = env ? env : std::filesystem::exists(own) ? own : "/work/main/.venv-torch/bin/python";
     const std::string cmd = python + " " + root + "/benchmarks/bench_qlora_peer.py " + cfg_file.string() + " " + std::to_string(seq) + " " +
                             std::to_string(batch) + " " + std::to_string(bench_threads()) + " " + std::to_string(peer_steps) + " 2>/dev/null";
     FILE* p = popen(cmd.c_str(), "r");
