@@ -36,6 +36,7 @@
 #include "hoprag/data/hotpotqa.hpp"
 #include "hoprag/data/prompt.hpp"
 #include "hoprag/eval/hotpot_metrics.hpp"
+#include "hoprag/io/gguf.hpp"
 #include "hoprag/models/llama/train.hpp"
 #include "hoprag/tokenizers/load_tokenizer.hpp"
 #include "hoprag/train/adamw.hpp"
@@ -43,6 +44,7 @@
 #include "hoprag/train/checkpoint.hpp"
 #include "hoprag/train/config_json.hpp"
 #include "hoprag/train/gradients.hpp"
+#include "hoprag/train/memory_plan.hpp"
 #include "hoprag/train/metrics_log.hpp"
 #include "hoprag/train/schedule.hpp"
 #include "hoprag/train/session_budget.hpp"
@@ -79,7 +81,15 @@ QLoRA fine-tuning of generator<nf4, lora<16, 32, all-linear>> on HotpotQA with c
   --eval-questions N    held-out questions answered per evaluation  [16]
   --max-new-tokens N    generated tokens per evaluation answer  [24]
   --time-limit D        stop cleanly before D has passed (12h, 90m, 45s; or HOPRAG_TIME_LIMIT)
-  --profile P           cpu|auto (this program trains on the CPU backend, fp32)  [auto]
+  --session-steps N     stop cleanly (saved, resumable) after N optimiser steps in this session;
+                        unlike --max-steps it leaves the schedule alone (0: off)  [0]
+  --profile P           cpu|auto (this program trains on the CPU backend, fp32)  [auto];
+                        with --plan also t4|a100|h100
+  --checkpointing B     true|false: keep layer inputs only, recompute blocks in backward  [true]
+  --plan                print the memory plan (train::plan_memory) of this run — base, profile,
+                        seq = --max-tokens, batch 1, NF4 + LoRA r16 all-linear, checkpointing —
+                        and exit: 0 fits, 1 does not (one line naming the largest term)
+  --plan-memory-gib X   with --plan: memory budget instead of the profile's (0: the profile's)  [0]
   --tensorboard B       true|false  [true]      --no-tensorboard  same as --tensorboard false
   --keep-last K         keep the last K checkpoints plus best  [3]
   --help                show this text
@@ -105,19 +115,30 @@ struct run_config {
     bool resume = false, tensorboard = true;
     std::int64_t max_steps = 0, save_steps = 50, eval_steps = 50, keep_last = 3;
     std::string time_limit, profile = "auto";
-    static constexpr std::array<std::string_view, 10> field_names{"model",    "out",       "resume",    "tensorboard", "max_steps", "save_steps",
-                                                                  "eval_steps", "keep_last", "time_limit", "profile"};
+    std::int64_t session_steps = 0;
+    bool checkpointing = true;
+    double plan_memory_gib = 0;
+    // in declaration order (the flag parser walks the fields with Boost.PFR)
+    static constexpr std::array<std::string_view, 13> field_names{
+        "model",   "out",           "resume",        "tensorboard",    "max_steps", "save_steps", "eval_steps", "keep_last", "time_limit",
+        "profile", "session_steps", "checkpointing", "plan_memory_gib"};
 };
 
 using train_cli::usage_error;
 using gen_t = components::generator<quant::nf4, adapters::lora<16, 32>, cpu::backend>;
 
-void parse_args(int argc, char** argv, train_config& t, run_config& r) {
+void parse_args(int argc, char** argv, train_config& t, run_config& r, bool plan) {
     train_cli::parse_config_and_flags(argc, argv, t, r);
     if (r.model.empty()) throw usage_error("--model PATH is required");
-    if (r.out.empty()) throw usage_error("--out DIR is required");
-    if (r.max_steps < 0 || r.save_steps < 1 || r.eval_steps < 1 || r.keep_last < 1)
-        throw usage_error("need --max-steps >= 0 and --save-steps, --eval-steps, --keep-last >= 1");
+    if (r.out.empty() && !plan) throw usage_error("--out DIR is required");
+    if (plan) {
+        if (r.profile != "auto" && r.profile != "cpu" && r.profile != "t4" && r.profile != "a100" && r.profile != "h100")
+            throw usage_error("--profile must be auto, cpu, t4, a100 or h100, got '" + r.profile + "'");
+        if (!(r.plan_memory_gib >= 0)) throw usage_error("--plan-memory-gib must be >= 0");
+        r.profile = r.profile == "t4" || r.profile == "a100" || r.profile == "h100" ? r.profile : "cpu";
+    }
+    if (r.max_steps < 0 || r.session_steps < 0 || r.save_steps < 1 || r.eval_steps < 1 || r.keep_last < 1)
+        throw usage_error("need --max-steps, --session-steps >= 0 and --save-steps, --eval-steps, --keep-last >= 1");
     if (t.epochs < 1 || t.accumulation < 1 || t.warmup_steps < 0 || t.max_tokens < 16 || t.passages < 1 || t.eval_questions < 1 ||
         t.max_new_tokens < 1 || !(t.lr > 0))
         throw usage_error("need --epochs, --accumulation, --passages, --eval-questions, --max-new-tokens >= 1, --max-tokens >= 16, --lr > 0");
@@ -145,10 +166,41 @@ std::vector<train::named_tensor> gather(const adapters::lora_optimizer<cpu::cont
     return out;
 }
 
+profile_info profile_named(const std::string& name) {
+    if (name == "t4") return info_of<t4_profile>();
+    if (name == "a100") return info_of<a100_profile>();
+    if (name == "h100") return info_of<h100_profile>();
+    return info_of<cpu_profile>();
+}
+
+/// --plan: the memory plan of this run's training step; stderr table, stdout JSON, throws when it does not fit.
+int print_plan(const train_config& tc, const run_config& rc) {
+    const fs::path model(rc.model);
+    if (!fs::exists(model)) throw io_error(rc.model + ": no such file or folder (--model wants a GGUF file or a Hugging Face folder)");
+    const auto cfg = fs::is_directory(model) ? models::llama::load_config(model) : models::llama::config_from_gguf(io::gguf_file(model));
+    auto req = train::training_request<quant::nf4, adapters::lora<16, 32>>(tc.max_tokens, 1, rc.checkpointing);
+    if (rc.plan_memory_gib > 0) req.memory_bytes = static_cast<std::size_t>(rc.plan_memory_gib * static_cast<double>(gib));
+    const auto plan = train::plan_memory(cfg, profile_named(rc.profile), req);
+    std::cerr << "memory plan of hoprag-train-generator on " << rc.model << " (profile " << rc.profile << ", seq " << tc.max_tokens
+              << ", batch 1, nf4 + lora r16 all-linear, " << (rc.checkpointing ? "checkpointing" : "no checkpointing") << "):\n"
+              << train::plan_table(plan);
+    std::cout << train::plan_json(plan).dump() << std::endl;
+    train::require_fits(plan);
+    return 0;
+}
+
 int run(int argc, char** argv) {
     train_config tc;
     run_config rc;
-    parse_args(argc, argv, tc, rc);
+    // --plan takes no value; the shared flag parser sees the other arguments
+    std::vector<char*> args;
+    bool plan = false;
+    for (int i = 0; i < argc; ++i) {
+        if (i > 0 && std::string_view(argv[i]) == "--plan") plan = true;
+        else args.push_back(argv[i]);
+    }
+    parse_args(static_cast<int>(args.size()), args.data(), tc, rc, plan);
+    if (plan) return print_plan(tc, rc);
     const fs::path out = rc.out;
     fs::create_directories(out);
     const auto config_json = train::config_to_json(tc);
@@ -274,10 +326,18 @@ int run(int argc, char** argv) {
     double window_loss = 0;
     std::int64_t window_tokens = 0;
     auto window_start = std::chrono::steady_clock::now();
+    const std::int64_t session_start_step = st.step;
     while (st.step < total_steps) {
-        if (const auto why = budget.check(); why != train::stop_reason::none) {
-            stop = why == train::stop_reason::signal ? "signal" : "deadline";
-            break;
+        // stops only at accumulation-window boundaries: the checkpoint holds no partial gradients
+        if (st.accum_done == 0) {
+            if (const auto why = budget.check(); why != train::stop_reason::none) {
+                stop = why == train::stop_reason::signal ? "signal" : "deadline";
+                break;
+            }
+            if (rc.session_steps > 0 && st.step - session_start_step >= rc.session_steps) {
+                stop = "session_steps";
+                break;
+            }
         }
         if (st.data_position >= static_cast<std::int64_t>(n_examples)) ++st.epoch, st.data_position = 0;
         const auto order = epoch_order(st.rng_seed, st.epoch, n_examples);
@@ -287,6 +347,7 @@ int run(int argc, char** argv) {
         for (std::size_t i = 0; i < b.passages.size(); ++i) ps.push_back({b.passages[i].title, b.passages[i].text, i, b.passages[i].supporting});
         const auto ex = data::encode_example(tok, b.question, ps, std::string_view(b.answer), po);
         models::llama::train_options to;
+        to.checkpointing = rc.checkpointing;
         to.step = static_cast<std::uint64_t>(st.step * tc.accumulation + st.accum_done);
         const auto seq = static_cast<std::int64_t>(ex.ids.size());
         const float loss = models::llama::loss_and_grads(ctx, g, ex.ids, ex.labels, 1, seq, grads, to, &ws);

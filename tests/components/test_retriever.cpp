@@ -147,7 +147,7 @@ TEST_CASE("retriever encodes a corpus and returns ranked passages", "[retriever]
     cpu::context ctx;
     std::vector<std::string> lines;
     hoprag::context log(0, [&](log_level, std::string_view m) { lines.emplace_back(m); });
-    const std::vector<data::passage> corpus{{"zebra", "zzz zebra buzz"}, {"apple", "an apple a day"},
+    const std::vector<data::paragraph_passage> corpus{{"zebra", "zzz zebra buzz"}, {"apple", "an apple a day"},
                                             {"moon", "moon room boom"},  {"kiwi", "kiwi wiki"},
                                             {"lemon", "lemon melon"}};
     letter_encoder enc;

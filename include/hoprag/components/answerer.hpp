@@ -3,7 +3,8 @@
 // has begun, at "<|im_end|>" or at EOS, and eval/answer_prediction.hpp's rules that turn the
 // answer line into answer text, cited passages and supporting sentences. Shared by hoprag-answer
 // and the generator trainer's evaluation. `own_paragraph_contexts` gives a HotpotQA question's own
-// context paragraphs (gold forced in, plus distractors) in file order as prompt passages.
+// context paragraphs (gold forced in, plus distractors) in file order as prompt passages;
+// `ranked_contexts` gives retrieved or reranked passages, best first.
 #pragma once
 
 #include <algorithm>
@@ -11,6 +12,8 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "hoprag/data/hotpotqa_record.hpp"
@@ -38,6 +41,23 @@ struct question_contexts {
         for (const auto& s : p.sentences) text += s;
         c.prompt.push_back({p.title, std::move(text), i, gold});
         c.shown.push_back({p.title, static_cast<std::int64_t>(p.sentences.size()), gold});
+    }
+    return c;
+}
+
+/// Ranked (title, text) passages, best first: rank = position, gold not told to the prompt fitter
+/// (it drops by rank only, as at inference); `holds_support` marks the titles of `r`'s supporting
+/// facts (metrics only) and each title's sentence count comes from `sentences` (0 when unknown).
+[[nodiscard]] inline question_contexts ranked_contexts(const data::hotpot_record& r, std::span<const std::pair<std::string, std::string>> ranked,
+                                                       const std::unordered_map<std::string, std::int64_t>& sentences) {
+    question_contexts c;
+    for (std::size_t i = 0; i < ranked.size(); ++i) {
+        const auto& [title, text] = ranked[i];
+        bool gold = false;
+        for (const auto& f : r.supporting_facts) gold = gold || f.title == title;
+        const auto it = sentences.find(title);
+        c.prompt.push_back({title, text, i, false});
+        c.shown.push_back({title, it == sentences.end() ? 0 : it->second, gold});
     }
     return c;
 }

@@ -63,7 +63,7 @@ public:
     retriever(Encoder& encoder, Index& index, const hoprag::context& log) : enc_(&encoder), idx_(&index), log_(&log) {}
 
     /// The header of an index built by `encoder` over `passages` (in this order).
-    static index_header header_for(const Encoder& encoder, std::span<const data::passage> passages) {
+    static index_header header_for(const Encoder& encoder, std::span<const data::paragraph_passage> passages) {
         corpus_hasher h;
         for (const auto& p : passages) {
             h.add(p.title);
@@ -74,7 +74,7 @@ public:
     }
 
     /// Encodes `passages` (appending to the index), `chunk` at a time; returns passages per second.
-    double add_passages(std::span<const data::passage> passages, std::size_t chunk = 2048) {
+    double add_passages(std::span<const data::paragraph_passage> passages, std::size_t chunk = 2048) {
         const auto t0 = std::chrono::steady_clock::now();
         std::vector<std::string> texts;
         for (std::size_t s = 0; s < passages.size(); s += chunk) {

@@ -14,22 +14,23 @@
 
 namespace hoprag::data {
 
-/// A retrievable unit: the paragraph title and its text (the "chunk" of retrieval output).
-struct passage {
+/// A retrievable unit: the paragraph title and its text (the "chunk" of retrieval output). Named
+/// apart from data/corpus.hpp's chunked `passage`, so both headers can meet in one program.
+struct paragraph_passage {
     std::string title;
     std::string text;
 };
 
 /// The text an encoder embeds for a passage.
-inline std::string passage_text(const passage& p) { return p.title + ". " + p.text; }
+inline std::string passage_text(const paragraph_passage& p) { return p.title + ". " + p.text; }
 
 /// Distinct paragraphs of `records` in first-seen order.
-inline std::vector<passage> pooled_paragraphs(std::span<const hotpot_record> records) {
-    std::vector<passage> out;
+inline std::vector<paragraph_passage> pooled_paragraphs(std::span<const hotpot_record> records) {
+    std::vector<paragraph_passage> out;
     std::unordered_set<std::string> seen;
     for (const auto& r : records)
         for (const auto& p : r.context) {
-            passage q{p.title, {}};
+            paragraph_passage q{p.title, {}};
             for (const auto& s : p.sentences) q.text += s;
             if (seen.insert(q.title + '\0' + q.text).second) out.push_back(std::move(q));
         }

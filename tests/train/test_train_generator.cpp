@@ -1,0 +1,250 @@
+// hoprag-train-generator as a child process on a tiny random Llama written as a Hugging Face folder
+// (config.json, model.safetensors, tokenizer.json: the tiny SentencePiece-style BPE of the tokenizer
+// golden files plus an "<|im_end|>" end token), trained on a few HotpotQA questions with plain
+// prompts of at most 320 tokens, so a run takes well under a second. Determinism: two runs with the
+// same seed write byte-identical adapter files, another seed does not; a run stopped mid-epoch
+// (--session-steps, and at a window boundary the --time-limit path) then resumed ends with the same
+// adapter bytes as the uninterrupted run, across an epoch boundary. --plan prints the memory plan
+// and refuses a budget that is too small, naming the largest term. Bad configuration exits 2 with one
+// line naming the option; a missing model exits 1.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hoprag/data/heldout_split.hpp"
+#include "hoprag/io/safetensors.hpp"
+#include "hoprag/train/artifact_store.hpp"
+#include "support/files.hpp"
+
+namespace fs = std::filesystem;
+using namespace hoprag;
+
+namespace {
+
+/// A tiny random Llama in a Hugging Face folder: 2 layers, hidden 64, 4 heads / 2 KV heads, FFN 128,
+/// vocab 1757 (the tiny BPE's 1756 pieces and "<|im_end|>"), tied embeddings.
+fs::path tiny_model() {
+    const auto dir = test::fresh_dir("train-generator-model");
+    auto tok = nlohmann::json::parse(test::slurp(fs::path(test::source_dir()) / "tests/golden/spm_tiny_tokenizer.json"));
+    const std::int64_t base_vocab = static_cast<std::int64_t>(tok.at("model").at("vocab").size());
+    tok["added_tokens"].push_back({{"id", base_vocab}, {"content", "<|im_end|>"}, {"single_word", false}, {"lstrip", false},
+                                   {"rstrip", false}, {"normalized", false}, {"special", true}});
+    std::ofstream(dir / "tokenizer.json") << tok.dump();
+    const std::int64_t vocab = base_vocab + 1, h = 64, layers = 2, heads = 4, kv = 2, hd = 16, ffn = 128;
+    std::ofstream(dir / "config.json") << nlohmann::json{{"architectures", {"LlamaForCausalLM"}},
+                                                         {"vocab_size", vocab},
+                                                         {"hidden_size", h},
+                                                         {"num_hidden_layers", layers},
+                                                         {"num_attention_heads", heads},
+                                                         {"num_key_value_heads", kv},
+                                                         {"head_dim", hd},
+                                                         {"intermediate_size", ffn},
+                                                         {"max_position_embeddings", 512},
+                                                         {"rms_norm_eps", 1e-5},
+                                                         {"tie_word_embeddings", true},
+                                                         {"eos_token_id", vocab - 1}}
+                                                             .dump(1);
+    std::vector<std::pair<std::string, shape>> specs{{"model.embed_tokens.weight", shape{vocab, h}}, {"model.norm.weight", shape{h}}};
+    for (std::int64_t l = 0; l < layers; ++l) {
+        const std::string p = "model.layers." + std::to_string(l) + ".";
+        specs.push_back({p + "input_layernorm.weight", shape{h}});
+        specs.push_back({p + "post_attention_layernorm.weight", shape{h}});
+        specs.push_back({p + "self_attn.q_proj.weight", shape{heads * hd, h}});
+        specs.push_back({p + "self_attn.k_proj.weight", shape{kv * hd, h}});
+        specs.push_back({p + "self_attn.v_proj.weight", shape{kv * hd, h}});
+        specs.push_back({p + "self_attn.o_proj.weight", shape{h, heads * hd}});
+        specs.push_back({p + "mlp.gate_proj.weight", shape{ffn, h}});
+        specs.push_back({p + "mlp.up_proj.weight", shape{ffn, h}});
+        specs.push_back({p + "mlp.down_proj.weight", shape{h, ffn}});
+    }
+    std::vector<std::vector<float>> data;
+    std::uint64_t stream = 0;
+    for (const auto& [name, dims] : specs) {
+        const bool norm = dims.rank == 1;
+        data.push_back(norm ? std::vector<float>(static_cast<std::size_t>(dims.numel()), 1.0f)
+                            : test::random_floats(static_cast<std::size_t>(dims.numel()), 77, -0.15f, 0.15f, ++stream));
+    }
+    std::vector<io::safetensors_entry> entries;
+    for (std::size_t i = 0; i < specs.size(); ++i)
+        entries.push_back({specs[i].first, io::st_dtype::f32, specs[i].second, std::as_bytes(std::span<const float>(data[i]))});
+    io::write_safetensors(dir / "model.safetensors", entries);
+    return dir;
+}
+
+/// A training file (first 4 train questions) and a dev file (its first 16 training-part and first 2
+/// held-out questions).
+std::pair<fs::path, fs::path> tiny_data() {
+    const auto dir = test::fresh_dir("train-generator-data");
+    const fs::path shared = fs::path(test::source_dir()) / "../shared/data/hotpotqa";
+    const auto train = test::lines_of(shared / "hotpot_train_sample.jsonl");
+    REQUIRE(train.size() >= 4);
+    std::ofstream t(dir / "train.jsonl"), d(dir / "dev.jsonl");
+    for (std::size_t i = 0; i < 4; ++i) t << train[i] << "\n";
+    int held = 0, kept = 0;
+    for (const auto& l : test::lines_of(shared / "hotpot_dev_sample.jsonl")) {
+        if (held == 2 && kept == 16) break;
+        const bool h = data::is_heldout(nlohmann::json::parse(l).at("_id").get<std::string>());
+        if (h && held < 2) d << l << "\n", ++held;
+        if (!h && kept < 16) d << l << "\n", ++kept;
+    }
+    REQUIRE(held == 2);
+    REQUIRE(kept == 16);
+    return {dir / "train.jsonl", dir / "dev.jsonl"};
+}
+
+struct run_result {
+    int code = -1;
+    std::string out, err;
+    nlohmann::json last;  // the last stdout line when it is JSON
+};
+
+run_result run(const std::string& tag, const std::string& args) {
+    const fs::path prog = fs::path(test::binary_dir()) / "bin" / "hoprag-train-generator";
+    INFO("the program must be built: " << prog);
+    REQUIRE(fs::exists(prog));
+    const auto dir = test::fresh_dir("train-generator-run-" + tag);
+    run_result r;
+    r.code = test::run_command("OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive '" + prog.string() + "' " + args + " > '" + (dir / "out").string() +
+                               "' 2> '" + (dir / "err").string() + "'");
+    r.out = test::slurp(dir / "out"), r.err = test::slurp(dir / "err");
+    const auto lines = test::lines_of(dir / "out");
+    if (!lines.empty() && !lines.back().empty() && lines.back()[0] == '{') r.last = nlohmann::json::parse(lines.back());
+    return r;
+}
+
+/// The files of the latest "adapter" artifact in OUT/artifacts: name -> bytes.
+std::map<std::string, std::string> latest_adapter(const fs::path& out) {
+    const train::artifact_store store(out / "artifacts");
+    const auto dest = out / "fetched";
+    fs::remove_all(dest);
+    std::map<std::string, std::string> files;
+    for (const auto& f : store.fetch("adapter", "latest", dest)) files[f.filename().string()] = test::slurp(f);
+    return files;
+}
+
+std::string common_args(const fs::path& model, const std::pair<fs::path, fs::path>& data) {
+    // 20 examples (4 train + 16 training-part dev questions), accumulation 4: 5 steps per epoch;
+    // 8 steps cross into epoch 1 (retrieval contexts)
+    return "--model '" + model.string() + "' --train '" + data.first.string() + "' --dev '" + data.second.string() +
+           "' --format plain --max-tokens 320 --passages 3 --accumulation 4 --max-steps 8 --warmup-steps 2 --lr 0.01"
+           " --eval-steps 100 --save-steps 100 --eval-questions 1 --max-new-tokens 2 --no-tensorboard";
+}
+
+}  // namespace
+
+TEST_CASE("hoprag-train-generator: same seed gives the same adapter bytes; resume continues identically", "[train_generator][program]") {
+    const auto model = tiny_model();
+    const auto data = tiny_data();
+    const auto base = test::fresh_dir("train-generator-runs");
+    const std::string args = common_args(model, data);
+
+    const auto a = run("a", args + " --seed 3 --out '" + (base / "a").string() + "'");
+    INFO(a.err);
+    REQUIRE(a.code == 0);
+    CHECK(a.last.at("steps") == 8);
+    CHECK(a.last.at("epoch") == 1);
+    CHECK(a.last.at("stopped") == "max_steps");
+    REQUIRE(a.last.at("final_loss").is_number());
+    const auto fa = latest_adapter(base / "a");
+    REQUIRE(fa.count("adapter_model.safetensors"));
+    REQUIRE(fa.count("checkpoint.safetensors"));
+
+    SECTION("same seed: identical adapter and checkpoint bytes; another seed differs") {
+        const auto b = run("b", args + " --seed 3 --out '" + (base / "b").string() + "'");
+        INFO(b.err);
+        REQUIRE(b.code == 0);
+        const auto fb = latest_adapter(base / "b");
+        CHECK(fb.at("adapter_model.safetensors") == fa.at("adapter_model.safetensors"));
+        CHECK(fb.at("checkpoint.safetensors") == fa.at("checkpoint.safetensors"));
+        CHECK(b.last.at("final_loss") == a.last.at("final_loss"));
+        const auto c = run("c", args + " --seed 4 --out '" + (base / "c").string() + "'");
+        INFO(c.err);
+        REQUIRE(c.code == 0);
+        CHECK(latest_adapter(base / "c").at("adapter_model.safetensors") != fa.at("adapter_model.safetensors"));
+    }
+
+    SECTION("stopped mid-epoch after 3 steps and resumed: the same adapter bytes as the uninterrupted run") {
+        const std::string out = " --seed 3 --out '" + (base / "r").string() + "'";
+        const auto s = run("stop", args + out + " --session-steps 3");
+        INFO(s.err);
+        REQUIRE(s.code == 0);
+        CHECK(s.last.at("steps") == 3);
+        CHECK(s.last.at("stopped") == "session_steps");
+        CHECK(s.last.at("epoch") == 0);
+        CHECK(s.err.find("resume with:") != std::string::npos);
+        CHECK(latest_adapter(base / "r").at("adapter_model.safetensors") != fa.at("adapter_model.safetensors"));
+        const auto r = run("resume", args + out + " --resume");
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+        CHECK(r.err.find("resuming from adapter v0") != std::string::npos);
+        CHECK(r.last.at("steps") == 8);
+        CHECK(r.last.at("stopped") == "max_steps");
+        const auto fr = latest_adapter(base / "r");
+        CHECK(fr.at("adapter_model.safetensors") == fa.at("adapter_model.safetensors"));
+        CHECK(fr.at("checkpoint.safetensors") == fa.at("checkpoint.safetensors"));
+        CHECK(r.last.at("final_loss") == a.last.at("final_loss"));
+    }
+}
+
+TEST_CASE("hoprag-train-generator --plan prints the memory plan and refuses a budget that is too small", "[train_generator][program]") {
+    const auto model = tiny_model();
+    const auto ok = run("plan", "--model '" + model.string() + "' --plan --max-tokens 256");
+    INFO(ok.err);
+    REQUIRE(ok.code == 0);
+    CHECK(ok.last.at("fits") == true);
+    CHECK(ok.last.at("profile") == "cpu");
+    CHECK(ok.last.at("adapter_parameters").get<std::int64_t>() > 0);
+    CHECK(ok.err.find("total") != std::string::npos);
+    CHECK(ok.err.find("seq 256") != std::string::npos);
+    CHECK(!fs::exists(fs::path(test::binary_dir()) / "test-files" / "artifacts"));  // nothing trained
+
+    // a 4096-token sequence without checkpointing in 1 MiB: refused, the largest term named
+    const auto no = run("plan-small", "--model '" + model.string() + "' --plan --max-tokens 4096 --checkpointing false --plan-memory-gib 0.001");
+    CHECK(no.code == 1);
+    CHECK(no.last.at("fits") == false);
+    const std::string largest = no.last.at("largest_term").get<std::string>();
+    CHECK(!largest.empty());
+    CHECK(no.err.find("the largest term is " + largest) != std::string::npos);
+    CHECK(no.err.find("try gradient checkpointing") != std::string::npos);
+
+    CHECK(run("plan-profile", "--model '" + model.string() + "' --plan --profile tpu").code == 2);
+    CHECK(run("plan-missing", "--model /nonexistent/m.gguf --plan").code == 1);
+}
+
+TEST_CASE("hoprag-train-generator: bad configuration exits 2 naming the option", "[train_generator][program]") {
+    const auto dir = test::fresh_dir("train-generator-bad");
+    const std::string m = "--model x --out '" + (dir / "o").string() + "'";
+    const auto check_usage = [&](const std::string& tag, const std::string& args, const std::string& needle) {
+        const auto r = run(tag, args);
+        INFO(tag << ": " << r.err);
+        CHECK(r.code == 2);
+        CHECK(r.err.find(needle) != std::string::npos);
+        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    };
+    check_usage("no-model", "--out o", "--model PATH is required");
+    check_usage("no-out", "--model m", "--out DIR is required");
+    check_usage("unknown", m + " --frobnicate 1", "unknown option 'frobnicate'");
+    check_usage("format", m + " --format yaml", "--format must be chat or plain");
+    check_usage("lr", m + " --lr 0", "--lr > 0");
+    check_usage("steps", m + " --session-steps -1", "--session-steps >= 0");
+    check_usage("profile", m + " --profile a100", "trains on the CPU backend");
+    check_usage("number", m + " --epochs two", "epochs");
+    {
+        std::ofstream(dir / "bad.yaml") << "seed: 1\nlearning_rate: 0.1\n";
+        check_usage("yaml-key", m + " --config '" + (dir / "bad.yaml").string() + "'", "bad.yaml: key 'learning_rate': unknown option 'learning_rate'");
+    }
+    const auto missing = run("missing-model", "--model /nonexistent/model.gguf --out '" + (dir / "o2").string() + "' --train /nonexistent/t.jsonl");
+    CHECK(missing.code == 1);
+    CHECK(missing.err.find("/nonexistent/") != std::string::npos);
+    const auto help = run("help", "--help");
+    CHECK(help.code == 0);
+    CHECK(help.out.find("--session-steps") != std::string::npos);
+    CHECK(help.out.find("--plan") != std::string::npos);
+}
