@@ -1,6 +1,6 @@
 // Score fusion of the reranker (components/reranker.hpp): with a zero classifier the fused score
 // logit + w * retriever score ranks exactly like the retriever; d loss / d w and d loss / d (classifier
-// bias) of train_group match central finite differences for every loss policy; fusion groups
+// weight 0) of train_group match central finite differences for every loss policy; fusion groups
 // (make_retrieval_groups) carry aligned scores, gold positives only when retrieved, hard negatives
 // first; a group without scores is refused; fusion.json round-trips and a missing one is an io_error.
 #include <catch2/catch.hpp>
@@ -70,7 +70,7 @@ TEST_CASE("fusion with a zero classifier ranks exactly like the retriever", "[re
     for (const auto& p : top4) CHECK(p.title < "T4");
 }
 
-TEST_CASE("fusion gradients of w and of the classifier bias match finite differences", "[reranker][fusion]") {
+TEST_CASE("fusion gradients of w and of a classifier weight match finite differences", "[reranker][fusion]") {
     cpu::context ctx;
     const auto dir = test::tiny_model("rr_fusion_grad", true, 1, 30522);
     const comp::training_group g{"which city hosts it?",
@@ -81,23 +81,26 @@ TEST_CASE("fusion gradients of w and of the classifier bias match finite differe
         comp::reranker<Loss, cpu::backend> rr(ctx, dir, {.max_length = 32, .max_batch = 8});
         auto& m = rr.model();
         const float w0 = 3.0f;
-        const auto loss_at = [&](float w, float b) {
+        auto cls_w = m.params().head.cls_w.to_host();
+        const float b0 = cls_w[0];
+        const auto loss_at = [&](float w, float b) {  // b: classifier weight 0
             rr.set_retriever_weight(w);
-            m.params().head.cls_b.assign({b});
+            cls_w[0] = b;
+            m.params().head.cls_w.assign(cls_w);
             return rr.train_group(g);
         };
-        const float b0 = m.params().head.cls_b.to_host()[0] + 0.3f;
         models::bert::zero(ctx, m.grads());
         rr.zero_fusion_grad();
         loss_at(w0, b0);
-        const double dw = rr.retriever_weight_grad(), db = m.grads().head.cls_b.to_host()[0];
-        const float h = 1e-2f;
+        const double dw = rr.retriever_weight_grad(), db = m.grads().head.cls_w.to_host()[0];
+        const float h = 5e-2f;
         const double num_w = (loss_at(w0 + h, b0) - loss_at(w0 - h, b0)) / (2.0 * h);
         const double num_b = (loss_at(w0, b0 + h) - loss_at(w0, b0 - h)) / (2.0 * h);
         INFO(Loss::name << ": dw " << dw << " vs " << num_w << ", db " << db << " vs " << num_b);
-        CHECK(std::abs(dw) > 1e-4);
-        CHECK(dw == Approx(num_w).epsilon(2e-3).margin(1e-5));
-        CHECK(db == Approx(num_b).epsilon(2e-3).margin(1e-5));
+        CHECK(std::abs(dw) > 1e-3);
+        CHECK(std::abs(db) > 1e-4);
+        CHECK(dw == Approx(num_w).epsilon(5e-3).margin(1e-5));
+        CHECK(db == Approx(num_b).epsilon(5e-3).margin(1e-5));
         // the group weight scales the w gradient; fusion off leaves it untouched
         rr.zero_fusion_grad();
         loss_at(w0, b0);
