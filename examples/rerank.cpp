@@ -3,6 +3,8 @@
 // with the reranker's logit as "score". With labelled questions it also reports, on the reranked
 // questions, both-gold recall@{2,4,8,12}, MRR and supporting-paragraph EM (the top 2 titles are
 // exactly the gold titles) for the retriever's order and for the reranker's order.
+// --fusion scores with the model's score fusion (MODEL/fusion.json from hoprag-train-reranker
+// --fusion-weight): score = logit + w * the retrieval file's score.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -37,6 +39,8 @@ writes OUT in the same format, best first, "score" = reranker logit.
   --limit N            rerank at most N questions (0: all)                   [0]
   --max-length N       tokens per pair                                       [256]
   --batch N            pairs per forward                                     [32]
+  --fusion             score = logit + w * retriever score, w from DIR/fusion.json (a model
+                       trained with --fusion-weight); without it the logit alone
   --help               show this text
 Exit status: 0 on success, 1 on bad input, 2 on bad usage.
 Last stdout line: {"questions":..,"top":..,"pairs_per_s":..,"retriever":{..},"reranker":{..}})";
@@ -63,6 +67,7 @@ nlohmann::ordered_json report(const std::vector<hoprag::data::hotpot_record>& go
 int run(int argc, char** argv) {
     std::string model, questions, out, retrieval, split = "all";
     std::int64_t top = 20, limit = 0, max_length = 256, batch = 32;
+    bool fusion = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--help" || a == "-h") throw usage_error("");
@@ -90,6 +95,7 @@ int run(int argc, char** argv) {
         else if (a == "--max-length") max_length = integer(8);
         else if (a == "--batch") batch = integer(1);
         else if (a == "--split") split = value();
+        else if (a == "--fusion") fusion = true;
         else if (a.size() > 1 && a[0] == '-') throw usage_error("unknown option " + a);
         else if (retrieval.empty()) retrieval = a;
         else throw usage_error("more than one RETRIEVAL file: " + a);
@@ -112,6 +118,7 @@ int run(int argc, char** argv) {
     const auto ret = comp::read_retrieval(retrieval);
     hoprag::cpu::context ctx;
     comp::reranker<comp::softmax_loss, hoprag::cpu::backend> rr(ctx, model, {.max_length = max_length, .max_batch = batch, .train = false});
+    if (fusion) rr.set_retriever_weight(comp::load_fusion(model));
     std::vector<hoprag::data::hotpot_record> gold;
     std::unordered_map<std::string, std::vector<std::string>> before, after;
     hoprag::io::durable_writer w(out);
@@ -157,6 +164,7 @@ int run(int argc, char** argv) {
     j["unknown_ids"] = unknown;
     j["top"] = top;
     j["split"] = split;
+    j["fusion_weight"] = rr.retriever_weight();
     j["seconds"] = secs;
     j["pairs_per_s"] = secs > 0 ? double(pairs) / secs : 0.0;
     if (!gold.empty()) {

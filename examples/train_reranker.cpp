@@ -10,6 +10,11 @@
 // split (FNV-1a64(_id) % 4 != 0); the held-out dev questions are only evaluated (top --eval-top of
 // --retrieval reranked; without a retrieval line, the question's own context paragraphs). The trained model is exported as a Hugging Face folder OUT/model
 // (final) and OUT/best-model (best held-out MRR).
+// --fusion-weight W (off by default): score fusion with the retriever (components/reranker.hpp):
+// score = logit + w * retriever score, w a trained scalar starting at W, a fresh classifier
+// starting at zero (so step 0 is exactly the retriever order), groups drawn from the retrieval
+// list's top --eval-top (gold passages + hard negatives, each with its score); the models get a
+// fusion.json (hoprag-rerank --fusion).
 #include <unistd.h>
 
 #include <chrono>
@@ -61,6 +66,9 @@ Fine-tunes a BERT cross-encoder on HotpotQA groups (1 gold paragraph + hard nega
   --batch N             pairs per optimiser step (accumulated over groups)  [32]
   --negatives N         negatives per group (group = 1 + N pairs)           [3]
   --from-retrieval N    of which at most N from retrieval, the rest distractors  [2]
+  --fusion-weight W     score fusion: score = logit + w * retriever score, w trained from W,
+                        classifier starting at zero, groups from the --retrieval top --eval-top
+                        (needs --retrieval; 0: off)                          [0]
   --lr X                peak learning rate                                  [2e-5]
   --classifier-lr-scale X  the fresh classifier's learning rate is lr * X    [1]
   --warmup-ratio X      warm-up share of the steps, then linear decay       [0.1]
@@ -84,12 +92,12 @@ Last stdout line: {"steps":..,"final_loss":..,"best_eval_mrr":..,"artifact":"rer
 struct train_config {
     std::string model, train, dev, retrieval, loss = "softmax";
     std::int64_t seed = 0, max_length = 256, batch = 32, negatives = 3, from_retrieval = 2, epochs = 2, max_questions = 0;
-    double lr = 2e-5, warmup_ratio = 0.1, weight_decay = 0.01, max_grad_norm = 1.0, classifier_lr_scale = 1.0;
+    double lr = 2e-5, warmup_ratio = 0.1, weight_decay = 0.01, max_grad_norm = 1.0, classifier_lr_scale = 1.0, fusion_weight = 0.0;
     bool checkpointing = false;
-    static constexpr std::array<std::string_view, 18> field_names{
+    static constexpr std::array<std::string_view, 19> field_names{
         "model",  "train",     "dev",            "retrieval", "loss",          "seed",          "max_length",   "batch",        "negatives",
         "from_retrieval", "epochs", "max_questions", "lr",     "warmup_ratio", "weight_decay", "max_grad_norm", "classifier_lr_scale",
-        "checkpointing"};
+        "fusion_weight", "checkpointing"};
 };
 
 struct run_config {
@@ -141,14 +149,20 @@ int train(const train_config& tc, const run_config& rc, int argc, char** argv) {
     if (!tc.retrieval.empty()) retrieval = comp::read_retrieval(tc.retrieval);
     std::vector<comp::training_group> groups;
     std::size_t with_retrieval = 0;
+    const bool fusion = tc.fusion_weight != 0.0;
+    if (fusion && tc.retrieval.empty()) throw config_error("--fusion-weight needs --retrieval (every pair needs its retriever score)");
+    const comp::group_options gopt{.negatives = static_cast<std::size_t>(tc.negatives),
+                                   .from_retrieval = static_cast<std::size_t>(tc.from_retrieval),
+                                   .seed = static_cast<std::uint64_t>(tc.seed)};
     for (const auto& r : train_q) {
         const auto it = retrieval.by_id.find(r.id);
         with_retrieval += it != retrieval.by_id.end();
-        for (auto& g : comp::make_groups(r, it == retrieval.by_id.end() ? nullptr : &it->second,
-                                         {.negatives = static_cast<std::size_t>(tc.negatives),
-                                          .from_retrieval = static_cast<std::size_t>(tc.from_retrieval),
-                                          .seed = static_cast<std::uint64_t>(tc.seed)}))
-            groups.push_back(std::move(g));
+        if (fusion) {
+            if (it != retrieval.by_id.end())
+                for (auto& g : comp::make_retrieval_groups(r, it->second, static_cast<std::size_t>(rc.eval_top), gopt)) groups.push_back(std::move(g));
+            continue;
+        }
+        for (auto& g : comp::make_groups(r, it == retrieval.by_id.end() ? nullptr : &it->second, gopt)) groups.push_back(std::move(g));
     }
     if (groups.empty()) throw config_error("no training groups: give --train/--dev files with labelled questions");
     std::vector<const data::hotpot_record*> evals;
@@ -175,7 +189,17 @@ int train(const train_config& tc, const run_config& rc, int argc, char** argv) {
     auto adam_m = bert::zero_cross_encoder_parameters(ctx, model.model_config());
     auto adam_v = bert::zero_cross_encoder_parameters(ctx, model.model_config());
     std::vector<std::string> names;
-    const auto tensors = comp::adamw_tensors(model.params(), model.grads(), adam_m, adam_v, names);
+    auto tensors = comp::adamw_tensors(model.params(), model.grads(), adam_m, adam_v, names);
+    // score fusion: the retriever weight w is one more (1-element, undecayed) tensor of the head's update
+    buffer<cpu::context, float> fw(ctx, std::vector<float>{static_cast<float>(tc.fusion_weight)}), fw_g(ctx, std::vector<float>{0.0f}),
+        fw_m(ctx, std::vector<float>{0.0f}), fw_v(ctx, std::vector<float>{0.0f});
+    if (fusion) {
+        rr.set_retriever_weight(static_cast<float>(tc.fusion_weight));
+        if (model.head_fresh()) rr.zero_classifier();
+        tensors.push_back({.param = fw.data(), .m = fw_m.data(), .v = fw_v.data(), .grad = fw_g.data(), .n = 1, .decay = false,
+                           .name = "retriever_weight"});
+    }
+    const std::size_t n_head = fusion ? 3 : 2;  // classifier weight + bias (+ w): the last tensors
     std::vector<train::tensor_spec> specs;
     for (const auto& [name, dims] : bert::cross_encoder_shapes(model.model_config())) {
         shape s;
@@ -210,6 +234,13 @@ int train(const train_config& tc, const run_config& rc, int argc, char** argv) {
         st = ck.state;
         if (st.extra.contains("best_eval_mrr") && st.extra["best_eval_mrr"].is_number()) best_eval = st.extra["best_eval_mrr"].get<double>();
         if (st.extra.contains("last_loss") && st.extra["last_loss"].is_number()) last_loss = st.extra["last_loss"].get<double>();
+        if (fusion) {
+            const auto get = [&](const char* k) { return st.extra.at(k).get<float>(); };
+            fw.assign({get("retriever_weight")});
+            fw_m.assign({get("retriever_weight_m")});
+            fw_v.assign({get("retriever_weight_v")});
+            rr.set_retriever_weight(fw.to_host()[0]);
+        }
         artifact_tag = av.tag();
         fs::remove_all(out / ".resume");
         std::fprintf(stderr, "resumed from %s %s at step %lld\n", artifact.c_str(), av.tag().c_str(), static_cast<long long>(st.step));
@@ -259,6 +290,11 @@ int train(const train_config& tc, const run_config& rc, int argc, char** argv) {
         train::checkpoint ck{gather(model.params()), gather(adam_m), gather(adam_v), st, config_json};
         ck.state.extra["best_eval_mrr"] = std::isfinite(best_eval) ? nlohmann::json(best_eval) : nlohmann::json();
         ck.state.extra["last_loss"] = std::isfinite(last_loss) ? nlohmann::json(last_loss) : nlohmann::json();
+        if (fusion) {
+            ck.state.extra["retriever_weight"] = fw.to_host()[0];
+            ck.state.extra["retriever_weight_m"] = fw_m.to_host()[0];
+            ck.state.extra["retriever_weight_v"] = fw_v.to_host()[0];
+        }
         const auto file = out / "checkpoint.safetensors";
         train::save_checkpoint(file, ck);
         train::artifact_metadata meta;
@@ -286,6 +322,7 @@ int train(const train_config& tc, const run_config& rc, int argc, char** argv) {
         if (!(rep.mrr <= best_eval)) {
             best_eval = rep.mrr;
             model.save(out / "best-model");
+            if (fusion) comp::save_fusion(out / "best-model", rr.retriever_weight());
         }
         st.extra["last_eval_mrr"] = rep.mrr;
         log(st.step, {{"eval_mrr", rep.mrr}, {"eval_both_at_2", rep.both_recall_at.at(2)}, {"eval_both_at_8", rep.both_recall_at.at(8)}});
@@ -303,6 +340,7 @@ int train(const train_config& tc, const run_config& rc, int argc, char** argv) {
         const auto order = epoch_order(st.rng_seed, st.epoch, groups.size());
         st.rng_counter = 1000 + static_cast<std::uint64_t>(st.epoch) + 1;
         bert::zero(ctx, model.grads());
+        rr.zero_fusion_grad();
         double loss = 0.0;
         for (std::int64_t g = 0; g < groups_per_step; ++g) {
             loss += rr.train_group(groups[order[static_cast<std::size_t>(st.data_position + g)]]);
@@ -311,19 +349,24 @@ int train(const train_config& tc, const run_config& rc, int argc, char** argv) {
         loss /= static_cast<double>(groups_per_step);
         st.data_position += groups_per_step;
         const std::int64_t step_no = st.step + 1;
+        fw_g.assign({rr.retriever_weight_grad()});
         const auto rep = train::inspect_grads(ctx, std::span<const train::adamw_tensor>(tensors), 1.0f, tc.max_grad_norm, groups_per_step);
         if (!std::isfinite(loss) || !rep.finite)
             throw hoprag::error("loss or gradients are not finite at step " + std::to_string(step_no) +
                                 "; stopping without saving it (the last checkpoint is " + (artifact_tag.empty() ? "none" : artifact + ":" + artifact_tag) + ")");
         const float lr = sched.lr(st.step);
-        // the classifier (last two tensors) may learn faster than the body: it starts from scratch
+        // the classifier (last two tensors, and w with fusion) may learn faster than the body: it starts from scratch
         const std::span<const train::adamw_tensor> all(tensors);
-        adamw_update(ctx, all.first(all.size() - 2), train::make_adamw_step(hp, step_no, lr, rep.grad_scale));
-        adamw_update(ctx, all.last(2), train::make_adamw_step(hp, step_no, lr * static_cast<float>(tc.classifier_lr_scale), rep.grad_scale));
+        adamw_update(ctx, all.first(all.size() - n_head), train::make_adamw_step(hp, step_no, lr, rep.grad_scale));
+        adamw_update(ctx, all.last(n_head), train::make_adamw_step(hp, step_no, lr * static_cast<float>(tc.classifier_lr_scale), rep.grad_scale));
+        if (fusion) rr.set_retriever_weight(fw.to_host()[0]);
         ++st.step;
         last_loss = loss;
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-        log(st.step, {{"loss", loss}, {"lr", lr}, {"grad_norm", rep.norm}, {"pairs_per_s", double(pairs_done) / secs}, {"epoch", double(st.epoch)}});
+        std::vector<std::pair<std::string, double>> values{
+            {"loss", loss}, {"lr", lr}, {"grad_norm", rep.norm}, {"pairs_per_s", double(pairs_done) / secs}, {"epoch", double(st.epoch)}};
+        if (fusion) values.emplace_back("retriever_weight", rr.retriever_weight());
+        log(st.step, values);
         if (rc.step_sleep_ms > 0) ::usleep(static_cast<useconds_t>(rc.step_sleep_ms * 1000));
         budget.record_step(std::chrono::steady_clock::now() - t0);
         if (st.step % rc.eval_steps == 0) run_eval();
@@ -337,6 +380,7 @@ int train(const train_config& tc, const run_config& rc, int argc, char** argv) {
     if (stop == "done") run_eval();
     if (saved_at != st.step) save();
     model.save(out / "model");
+    if (fusion) comp::save_fusion(out / "model", rr.retriever_weight());
     if (stop != "done") std::fprintf(stderr, "stopped (%s) at step %lld after saving; resume with:\n  %s\n", stop.c_str(),
                                      static_cast<long long>(st.step), train::resume_command(argc, argv).c_str());
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
@@ -347,6 +391,7 @@ int train(const train_config& tc, const run_config& rc, int argc, char** argv) {
                                {"artifact", artifact + ":" + artifact_tag},
                                {"model", (out / "model").string()},
                                {"pairs_per_s", secs > 0 ? double(pairs_done) / secs : 0.0},
+                               {"retriever_weight", rr.retriever_weight()},
                                {"stopped", stop}};
     if (tb) tb->add_text(st.step, "result", "```\n" + res.dump(2) + "\n```");
     std::cout << res.dump() << std::endl;

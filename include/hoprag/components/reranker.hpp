@@ -6,6 +6,11 @@
 //    distractors in a seeded shuffle, then further retrieved non-gold passages if still short.
 //  * The held-out split of a question set is fixed by its "_id": held out iff FNV-1a64(_id) % 4 == 0.
 //  * Retrieval files are hoprag-retrieve's JSON Lines {"_id", "passages": [{"title","chunk","score"}]}.
+//  * Score fusion (optional, off by default): with a retriever weight w != 0 the reranker's score of
+//    a passage is  logit + w * retriever_score  and the loss sees that fused score; w is a trained
+//    scalar. With a zero classifier (cls_w = 0) every logit is the same, so the fused order IS the
+//    retriever order at initialisation and training only learns the residual. Fused groups come
+//    from the retrieval list itself (make_retrieval_groups), since every pair needs its score.
 // Host-only (tokenizer, JSON); the model runs on the backend's context.
 #pragma once
 
@@ -82,6 +87,9 @@ struct training_group {
     std::string question;
     titled_passage positive;
     std::vector<titled_passage> negatives;
+    /// Retriever scores, positive first then negatives (1 + negatives entries), or empty when the
+    /// group has none (required for score fusion).
+    std::vector<float> retriever_scores = {};
 };
 
 /// How groups are built.
@@ -136,6 +144,38 @@ inline std::vector<training_group> make_groups(const data::hotpot_record& r, con
     return out;
 }
 
+/// Fusion groups of question `r` from its retrieval list: for each gold title among the first
+/// `top` retrieved passages, one group = that passage (first chunk of the title) + `o.negatives`
+/// non-gold passages of the first `top`: the `o.from_retrieval` best ranked first, the rest drawn
+/// in a seeded shuffle from the remaining ones; every pair carries its retriever score. Titles
+/// repeat at most once per group. Gold titles not retrieved give no group (they have no score).
+inline std::vector<training_group> make_retrieval_groups(const data::hotpot_record& r, const std::vector<scored_passage>& retrieved,
+                                                         std::size_t top, const group_options& o) {
+    const auto gold = gold_titles(r);
+    const std::size_t n = std::min(top, retrieved.size());
+    std::vector<std::size_t> pos, neg;
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!seen.insert(retrieved[i].title).second) continue;
+        (gold.count(retrieved[i].title) ? pos : neg).push_back(i);
+    }
+    const std::size_t hard = std::min({o.from_retrieval, o.negatives, neg.size()});
+    const philox_stream s{o.seed, fnv1a64(r.id) ^ 0x5eedu};
+    for (std::size_t i = neg.size(); i > hard + 1; --i) std::swap(neg[i - 1], neg[hard + s.bits(i) % (i - hard)]);
+    neg.resize(std::min(neg.size(), o.negatives));
+    std::vector<training_group> out;
+    if (neg.empty()) return out;
+    for (const auto p : pos) {
+        training_group g{r.question, {retrieved[p].title, retrieved[p].chunk}, {}, {retrieved[p].score}};
+        for (const auto j : neg) {
+            g.negatives.push_back({retrieved[j].title, retrieved[j].chunk});
+            g.retriever_scores.push_back(retrieved[j].score);
+        }
+        out.push_back(std::move(g));
+    }
+    return out;
+}
+
 /// The cross-encoder trained with `Loss` on the `Backend`.
 template <class Loss, class Backend>
 class reranker {
@@ -155,16 +195,45 @@ public:
     model_type& model() { return model_; }
     const Loss& loss() const { return loss_; }
 
+    /// Score fusion: the retriever weight w (0: off, the score is the logit alone). See the file comment.
+    float retriever_weight() const { return fusion_w_; }
+    void set_retriever_weight(float w) { fusion_w_ = w; }
+    /// d loss / d w accumulated by train_group since the last zero_fusion_grad (0 when fusion is off).
+    float retriever_weight_grad() const { return fusion_dw_; }
+    void zero_fusion_grad() { fusion_dw_ = 0.0f; }
+    /// Sets the classifier weights and bias to zero: every logit is then equal, and with fusion the
+    /// order is exactly the retriever's (the body still gets gradients once the weights move).
+    void zero_classifier() {
+        auto& h = model_.params().head;
+        h.cls_w.assign(std::vector<float>(h.cls_w.size(), 0.0f));
+        h.cls_b.assign(std::vector<float>(h.cls_b.size(), 0.0f));
+    }
+
     /// Forward + loss + backward of one group (1 + negatives <= max_batch pairs); accumulates the
-    /// gradients of loss * weight into model().grads() and returns the unweighted loss.
+    /// gradients of loss * weight into model().grads() (and, with fusion, into
+    /// retriever_weight_grad()) and returns the unweighted loss. With fusion on, the group must
+    /// carry its retriever scores (config_error otherwise).
     double train_group(const training_group& g, float weight = 1.0f) {
         std::vector<tokenizers::encoding> pairs;
         pairs.push_back(model_.encode(g.question, model_type::passage_text(g.positive.title, g.positive.text)));
         for (const auto& n : g.negatives) pairs.push_back(model_.encode(g.question, model_type::passage_text(n.title, n.text)));
-        const auto logits = model_.forward_logits(pairs);
+        auto logits = model_.forward_logits(pairs);
+        const bool fused = fusion_w_ != 0.0f;
+        if (fused) {
+            if (g.retriever_scores.size() != logits.size())
+                throw config_error("reranker: score fusion needs the retriever score of every pair of a group; the group for \"" +
+                                   g.question + "\" has " + std::to_string(g.retriever_scores.size()) + " for " +
+                                   std::to_string(logits.size()) + " pairs (build fusion groups with make_retrieval_groups)");
+            for (std::size_t i = 0; i < logits.size(); ++i) logits[i] += fusion_w_ * g.retriever_scores[i];
+        }
         std::vector<float> d(logits.size());
         const double l = loss_.group(logits, d);
-        for (auto& x : d) x *= weight;
+        double dw = 0.0;
+        for (std::size_t i = 0; i < d.size(); ++i) {
+            d[i] *= weight;
+            if (fused) dw += double(d[i]) * double(g.retriever_scores[i]);
+        }
+        fusion_dw_ += static_cast<float>(dw);
         model_.backward(d);
         return l;
     }
@@ -177,12 +246,15 @@ public:
     }
 
     /// The first `top` passages of `retrieved` reordered by score (best first, ties by retrieval
-    /// order); each passage's score becomes its reranker logit.
+    /// order); each passage's score becomes its reranker score (the logit, or with fusion
+    /// logit + w * retriever score).
     std::vector<scored_passage> rerank(std::string_view question, std::span<const scored_passage> retrieved, std::size_t top) {
         const std::size_t n = std::min(top, retrieved.size());
         std::vector<titled_passage> ps;
         for (std::size_t i = 0; i < n; ++i) ps.push_back({retrieved[i].title, retrieved[i].chunk});
-        const auto s = score(question, ps);
+        auto s = score(question, ps);
+        if (fusion_w_ != 0.0f)
+            for (std::size_t i = 0; i < n; ++i) s[i] += fusion_w_ * retrieved[i].score;
         std::vector<std::size_t> order(n);
         for (std::size_t i = 0; i < n; ++i) order[i] = i;
         std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return s[a] > s[b]; });
@@ -195,7 +267,29 @@ private:
     context* ctx_;
     model_type model_;
     Loss loss_;
+    float fusion_w_ = 0.0f;   // retriever weight (0: no fusion)
+    float fusion_dw_ = 0.0f;  // its accumulated gradient
 };
+
+/// Writes the retriever weight of a fused model next to its weights: DIR/fusion.json
+/// {"retriever_weight": w} (durable write). hoprag-rerank --fusion reads it back.
+inline void save_fusion(const std::filesystem::path& dir, float w) {
+    io::durable_writer out(dir / "fusion.json");
+    out.write(nlohmann::json{{"retriever_weight", w}}.dump() + "\n");
+    out.commit();
+}
+
+/// Reads DIR/fusion.json; io_error/format_error name the file when it is missing or wrong.
+inline float load_fusion(const std::filesystem::path& dir) {
+    const auto file = dir / "fusion.json";
+    std::ifstream in(file);
+    if (!in) throw io_error("cannot open " + file.string() + ": the model was not trained with score fusion (--fusion-weight)");
+    try {
+        return nlohmann::json::parse(in).at("retriever_weight").get<float>();
+    } catch (const std::exception& e) {
+        throw format_error(file.string() + ": expected {\"retriever_weight\": number}: " + e.what());
+    }
+}
 
 /// The optimiser's view of a cross-encoder: one adamw_tensor per tensor (for_each_tensor order);
 /// biases and LayerNorm weights are not decayed. `names` keeps the names alive.
