@@ -13,11 +13,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hoprag/components/reranker.hpp"
 #include "models/cross_encoder_tiny.hpp"
 #include "support/files.hpp"
 
 using namespace hoprag;
 namespace fs = std::filesystem;
+namespace comp = hoprag::components;
 
 namespace {
 
@@ -59,11 +61,13 @@ void write_data(const fs::path& dir) {
                                                          nlohmann::json::array({"G" + std::to_string(i) + "b", 0})});
         nlohmann::json ctx = nlohmann::json::array();
         nlohmann::json ret = nlohmann::json::array();
+        double score = 0.9;
         for (const std::string s : {"a", "D", "b", "E"}) {
             const std::string title = (s == "a" || s == "b" ? "G" : "X") + std::to_string(i) + s;
             const std::string text = "The " + words[i] + " " + s + " was built long ago near the " + words[(i + 3) % 8] + ".";
             ctx.push_back(nlohmann::json::array({title, nlohmann::json::array({text})}));
-            ret.push_back({{"title", title}, {"chunk", text}, {"score", 0.5}});
+            ret.push_back({{"title", title}, {"chunk", text}, {"score", score}});
+            score -= 0.1;
         }
         rec["context"] = ctx;
         q << rec.dump() << "\n";
@@ -118,6 +122,41 @@ TEST_CASE("hoprag-train-reranker resumed mid-epoch ends with the same weights", 
         ++lines;
     }
     CHECK(lines == 8);
+}
+
+TEST_CASE("score fusion: trained w is checkpointed (resume is bit-identical) and hoprag-rerank --fusion uses it", "[reranker][programs][fusion]") {
+    const auto dir = test::fresh_dir("train-reranker-fusion");
+    const auto model = test::tiny_model("train-reranker-fusion-model", false, 1, 30522);
+    write_data(dir);
+    const std::string base = program("hoprag-train-reranker").string() + " --model " + model.string() + " --train " +
+                             (dir / "q.jsonl").string() + " --retrieval " + (dir / "r.jsonl").string() +
+                             " --fusion-weight 10 --max-length 32 --batch 4 --negatives 1 --lr 1e-3 --classifier-lr-scale 10"
+                             " --epochs 2 --save-steps 2 --no-tensorboard --seed 3";
+    const auto whole = run(base + " --out " + (dir / "whole").string(), dir);
+    INFO(test::slurp(dir / "stderr.txt"));
+    REQUIRE(whole.status == 0);
+    const auto j = nlohmann::json::parse(whole.last_line);
+    CHECK(j.at("retriever_weight").get<double>() != 10.0);  // w is trained
+    CHECK(comp::load_fusion(dir / "whole" / "model") == j.at("retriever_weight").get<float>());
+    REQUIRE(run(base + " --out " + (dir / "split").string() + " --max-steps 5", dir).status == 0);
+    const auto resumed = run(base + " --out " + (dir / "split").string() + " --resume", dir);
+    REQUIRE(resumed.status == 0);
+    const auto r = nlohmann::json::parse(resumed.last_line);
+    CHECK(r.at("steps") == j.at("steps"));
+    CHECK(r.at("retriever_weight") == j.at("retriever_weight"));
+    CHECK(test::slurp(dir / "split" / "model" / "model.safetensors") == test::slurp(dir / "whole" / "model" / "model.safetensors"));
+
+    const std::string rerank = program("hoprag-rerank").string() + " --questions " + (dir / "q.jsonl").string() + " --out " +
+                               (dir / "rr.jsonl").string() + " --top 4 --max-length 32 ";
+    const auto fused = run(rerank + "--fusion --model " + (dir / "whole" / "model").string() + " " + (dir / "r.jsonl").string(), dir);
+    REQUIRE(fused.status == 0);
+    CHECK(nlohmann::json::parse(fused.last_line).at("fusion_weight") == j.at("retriever_weight"));
+    // a model trained without fusion has no fusion.json: --fusion is refused with status 1
+    fs::remove(dir / "whole" / "model" / "fusion.json");
+    CHECK(run(rerank + "--fusion --model " + (dir / "whole" / "model").string() + " " + (dir / "r.jsonl").string(), dir).status == 1);
+    // --fusion-weight without --retrieval is refused
+    CHECK(run(program("hoprag-train-reranker").string() + " --model " + model.string() + " --train " + (dir / "q.jsonl").string() +
+                  " --fusion-weight 5 --out " + (dir / "x").string(), dir).status == 1);
 }
 
 TEST_CASE("reranker programs refuse bad usage with status 2", "[reranker][programs]") {
