@@ -21,7 +21,7 @@ using data::prompt_passage;
 namespace {
 
 const tokenizers::tokenizer& smollm2() {
-    static const auto t = tokenizers::load_tokenizer(test::source_dir() + "/.cache/models/smollm2-135m-instruct/tokenizer.json");
+    static const auto t = tokenizers::load_tokenizer(test::source_dir() + "/.cache/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf");
     return t;
 }
 
