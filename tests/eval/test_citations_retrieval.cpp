@@ -40,6 +40,18 @@ TEST_CASE("citations: parse answer text and cited numbers", "[eval][citations]")
     c = parse_citations("[1]");
     CHECK(c.text.empty());
     CHECK(c.citations == std::vector<int>{1});
+    c = parse_citations("Lyon [1], [");  // cut off by the token limit: the open group goes
+    CHECK(c.text == "Lyon");
+    CHECK(c.citations == std::vector<int>{1});
+    c = parse_citations("Lyon[");
+    CHECK(c.text == "Lyon");
+    CHECK(c.citations.empty());
+    c = parse_citations("yes [2], [1");  // its digits may be incomplete: not counted
+    CHECK(c.text == "yes");
+    CHECK(c.citations == std::vector<int>{2});
+    c = parse_citations("a [b");  // not digits: kept as text
+    CHECK(c.text == "a [b");
+    CHECK(c.citations.empty());
 }
 
 TEST_CASE("citations: supported-answer rate by hand", "[eval][citations]") {

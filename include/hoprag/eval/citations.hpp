@@ -5,7 +5,9 @@
 // Rules: a leading "<answer>" and a trailing "</answer>" are dropped; every bracket group holding
 // only digits, commas and spaces ("[2]", "[1, 3]") is a citation group and is removed from the
 // text; commas, semicolons and whitespace left dangling around removed groups are trimmed; cited
-// numbers keep their first-appearance order without repeats.
+// numbers keep their first-appearance order without repeats. An unclosed "[" followed only by
+// digits, commas and spaces up to the end ("Lyon [1], [", "yes [2") is a group cut off by the
+// token limit: it is dropped with its digits (the number may be incomplete).
 //
 // Supported-answer rate (`supported_answer_rates`), per question q with passages shown to the
 // generator, where a passage "holds a supporting fact" when it contains at least one gold
@@ -49,34 +51,33 @@ struct cited_answer {
     for (std::size_t i = 0; i < s.size();) {
         if (s[i] == '[') {
             const std::size_t close = s.find(']', i);
-            if (close != std::string_view::npos) {
-                const std::string_view inner = s.substr(i + 1, close - i - 1);
-                bool digits = false, only = true;
-                for (const char c : inner) {
-                    if (std::isdigit(static_cast<unsigned char>(c))) digits = true;
-                    else if (c != ',' && c != ' ') only = false;
-                }
-                if (digits && only) {
-                    for (std::size_t k = 0; k < inner.size();) {
-                        if (!std::isdigit(static_cast<unsigned char>(inner[k]))) {
-                            ++k;
-                            continue;
-                        }
-                        int v = 0;
-                        while (k < inner.size() && std::isdigit(static_cast<unsigned char>(inner[k])) && v < 100000000)
-                            v = v * 10 + (inner[k++] - '0');
-                        while (k < inner.size() && std::isdigit(static_cast<unsigned char>(inner[k]))) ++k;
-                        bool seen = false;
-                        for (const int c : out.citations) seen |= c == v;
-                        if (!seen) out.citations.push_back(v);
+            const std::string_view inner = s.substr(i + 1, close == std::string_view::npos ? std::string_view::npos : close - i - 1);
+            bool digits = false, only = true;
+            for (const char c : inner) {
+                if (std::isdigit(static_cast<unsigned char>(c))) digits = true;
+                else if (c != ',' && c != ' ') only = false;
+            }
+            if (close == std::string_view::npos && only) break;  // cut-off group
+            if (close != std::string_view::npos && digits && only) {
+                for (std::size_t k = 0; k < inner.size();) {
+                    if (!std::isdigit(static_cast<unsigned char>(inner[k]))) {
+                        ++k;
+                        continue;
                     }
-                    // drop separators dangling before the group
-                    while (!text.empty() && (text.back() == ' ' || text.back() == ',' || text.back() == ';')) text.pop_back();
-                    i = close + 1;
-                    while (i < s.size() && (s[i] == ' ' || s[i] == ',' || s[i] == ';')) ++i;
-                    if (i < s.size() && s[i] != '[' && !text.empty()) text.push_back(' ');
-                    continue;
+                    int v = 0;
+                    while (k < inner.size() && std::isdigit(static_cast<unsigned char>(inner[k])) && v < 100000000)
+                        v = v * 10 + (inner[k++] - '0');
+                    while (k < inner.size() && std::isdigit(static_cast<unsigned char>(inner[k]))) ++k;
+                    bool seen = false;
+                    for (const int c : out.citations) seen |= c == v;
+                    if (!seen) out.citations.push_back(v);
                 }
+                // drop separators dangling before the group
+                while (!text.empty() && (text.back() == ' ' || text.back() == ',' || text.back() == ';')) text.pop_back();
+                i = close + 1;
+                while (i < s.size() && (s[i] == ' ' || s[i] == ',' || s[i] == ';')) ++i;
+                if (i < s.size() && s[i] != '[' && !text.empty()) text.push_back(' ');
+                continue;
             }
         }
         text.push_back(s[i++]);
