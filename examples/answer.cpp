@@ -28,6 +28,7 @@
 #include "hoprag/io/durable_file.hpp"
 #include "hoprag/tokenizers/load_tokenizer.hpp"
 #include "hoprag/train/artifact_store.hpp"
+#include "program_main.hpp"
 
 namespace {
 
@@ -70,9 +71,7 @@ questions have answers), "supported_answer_rate", "citation_precision_rate", "ou
 Exit status: 0 on success, 1 on bad input (one line on stderr says what and where), 2 on bad usage.
 )";
 
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+using program::usage_error;
 
 struct options {
     std::string model, quant = "nf4", adapter, artifacts, artifact_ref = "best", questions, retrieved, out, generations;
@@ -80,16 +79,7 @@ struct options {
     std::size_t top = 10, limit = 0, max_tokens = 1024, max_new_tokens = 32;
 };
 
-std::size_t positive(const std::string& flag, const std::string& v) {
-    try {
-        std::size_t used = 0;
-        const long long n = std::stoll(v, &used);
-        if (used != v.size() || n <= 0) throw std::invalid_argument(v);
-        return static_cast<std::size_t>(n);
-    } catch (const std::logic_error&) {
-        throw usage_error(flag + " expects a positive integer, got \"" + v + "\"");
-    }
-}
+std::size_t positive(const std::string& flag, const std::string& v) { return static_cast<std::size_t>(program::integer_flag(flag, v)); }
 
 options parse(int argc, char** argv) {
     options o;
@@ -99,10 +89,8 @@ options parse(int argc, char** argv) {
             if (i + 1 >= argc) throw usage_error(a + " needs a value");
             return argv[++i];
         };
-        if (a == "--help" || a == "-h") {
-            std::cout << usage;
-            std::exit(0);
-        } else if (a == "--model") o.model = value();
+        if (a == "--help" || a == "-h") throw usage_error("");
+        if (a == "--model") o.model = value();
         else if (a == "--quant") o.quant = value();
         else if (a == "--adapter") o.adapter = value();
         else if (a == "--artifacts") o.artifacts = value();
@@ -252,7 +240,7 @@ nlohmann::ordered_json run(const options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    try {
+    return program::guarded_main("hoprag-answer", usage, [&] {
         const options o = parse(argc, argv);
         using lora = hoprag::adapters::lora<16, 32>;
         namespace q = hoprag::quant;
@@ -262,14 +250,5 @@ int main(int argc, char** argv) {
         else out = adapted ? run<q::none, lora>(o) : run<q::none, hoprag::adapters::none>(o);
         std::cout << out.dump() << std::endl;
         return 0;
-    } catch (const usage_error& e) {
-        std::cerr << "hoprag-answer: " << e.what() << " (see --help)\n";
-        return 2;
-    } catch (const std::exception& e) {
-        std::string m = e.what();
-        for (auto& ch : m)
-            if (ch == '\n') ch = ' ';
-        std::cerr << "hoprag-answer: " << m << "\n";
-        return 1;
-    }
+    });
 }

@@ -4,7 +4,6 @@
 // one JSON string per line — and prints one JSON line per prompt:
 // {"text", "tokens", "prompt_tokens", "stop_reason"}. Greedy unless --temperature > 0 (then
 // top-p sampling, reproducible from --seed). Progress and timing go to stderr.
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -19,6 +18,7 @@
 #include "hoprag/cpu/backend.hpp"
 #include "hoprag/tokenizers/chat_template.hpp"
 #include "hoprag/tokenizers/load_tokenizer.hpp"
+#include "program_main.hpp"
 
 namespace fs = std::filesystem;
 using namespace hoprag;
@@ -45,9 +45,7 @@ prompt: {"text": ..., "tokens": [ids...], "prompt_tokens": n, "stop_reason": ...
 Threads: OMP_NUM_THREADS (default: all cores).
 Exit status: 0 done, 1 error (one line on stderr naming the input line or file), 2 bad usage.)";
 
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+using program::usage_error;
 
 struct options {
     std::string model, adapter, quant = "none";
@@ -58,35 +56,27 @@ struct options {
     bool chat = false, eos = true;
 };
 
-template <class T>
-T parse_number(const std::string& flag, const std::string& v) {
-    T x{};
-    const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-    if (ec != std::errc{} || p != v.data() + v.size()) throw usage_error(flag + " expects a number, found \"" + v + "\"");
-    return x;
-}
-
 options parse_args(int argc, char** argv) {
     options o;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         const auto value = [&]() -> std::string {
-            if (i + 1 >= argc) throw usage_error("option " + a + " needs a value (see --help)");
+            if (i + 1 >= argc) throw usage_error("option " + a + " needs a value");
             return argv[++i];
         };
         if (a == "--model") o.model = value();
         else if (a == "--adapter") o.adapter = value();
         else if (a == "--quant") o.quant = value();
-        else if (a == "--max-new-tokens") o.max_new_tokens = parse_number<std::int64_t>(a, value());
-        else if (a == "--temperature") o.temperature = parse_number<double>(a, value());
-        else if (a == "--top-p") o.top_p = parse_number<double>(a, value());
-        else if (a == "--seed") o.seed = parse_number<std::uint64_t>(a, value());
+        else if (a == "--max-new-tokens") o.max_new_tokens = program::number_flag<std::int64_t>(a, value());
+        else if (a == "--temperature") o.temperature = program::number_flag<double>(a, value());
+        else if (a == "--top-p") o.top_p = program::number_flag<double>(a, value());
+        else if (a == "--seed") o.seed = program::number_flag<std::uint64_t>(a, value());
         else if (a == "--stop") o.stops.push_back(value());
         else if (a == "--chat") o.chat = true;
         else if (a == "--no-eos") o.eos = false;
-        else throw usage_error("unknown option \"" + a + "\" (see --help)");
+        else throw usage_error("unknown option \"" + a + "\"");
     }
-    if (o.model.empty()) throw usage_error("missing --model PATH (see --help)");
+    if (o.model.empty()) throw usage_error("missing --model PATH");
     if (o.quant != "none" && o.quant != "nf4") throw usage_error("--quant must be none or nf4, found \"" + o.quant + "\"");
     if (o.max_new_tokens < 0) throw usage_error("--max-new-tokens must be >= 0");
     if (!(o.temperature >= 0.0)) throw usage_error("--temperature must be >= 0");
@@ -182,19 +172,10 @@ int run(const options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i)
-        if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
-            std::cout << usage << "\n";
-            return 0;
-        }
-    try {
+    return program::guarded_main("hoprag-generate", usage, [&] {
+        for (int i = 1; i < argc; ++i)
+            if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") throw usage_error("");
         const options o = parse_args(argc, argv);
         return o.quant == "nf4" ? run<quant::nf4>(o) : run<quant::none>(o);
-    } catch (const usage_error& e) {
-        std::cerr << "hoprag-generate: " << e.what() << "\n";
-        return 2;
-    } catch (const std::exception& e) {
-        std::cerr << "hoprag-generate: " << e.what() << "\n";
-        return 1;
-    }
+    });
 }

@@ -32,7 +32,7 @@ refuses an index that does not match its flags and corpus.
 
 int main(int argc, char** argv) {
     const char* prog = "hoprag-index";
-    try {
+    return program::guarded_main(prog, usage, [&]() -> int {
         cli::encoder_flags flags;
         cli::index_flags iflags;
         std::string out;
@@ -55,70 +55,62 @@ int main(int argc, char** argv) {
         flags.check();
         if (out.empty() && !print_header) throw cli::usage_error("--out INDEX is required");
         if (files.empty()) throw cli::usage_error("give at least one HotpotQA file");
-        try {
-            const auto passages = cli::load_corpus(files, flags.limit, prog);
-            return cli::dispatch(flags, [&]<class Pooling, class Storage>() {
-                namespace bert = hoprag::models::bert;
-                namespace comp = hoprag::components;
-                hoprag::cpu::context ctx(0, cli::stderr_sink(prog));
-                bert::encoder<hoprag::cpu::context, Pooling> enc(ctx, flags.model, flags.options);
-                const auto build = [&](auto& index) {
-                    using retriever = comp::retriever<decltype(enc), std::remove_reference_t<decltype(index)>>;
-                    retriever r(enc, index, ctx);
-                    const auto t0 = std::chrono::steady_clock::now();
-                    const double rate = r.add_passages(passages, 1024);
-                    const auto t1 = std::chrono::steady_clock::now();
-                    index.save(out);
-                    nlohmann::ordered_json j;
-                    j["index"] = out;
-                    j["passages"] = index.size();
-                    j["dimension"] = index.dimension();
-                    j["model"] = index.header().model;
-                    j["pooling"] = index.header().pooling;
-                    j["normalized"] = index.header().normalized;
-                    j["corpus_hash"] = index.header().corpus_hash;
-                    j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                    j["encode_seconds"] = std::chrono::duration<double>(t1 - t0).count();
-                    j["passages_per_s"] = rate;
-                    return j;
-                };
-                const auto header = comp::retriever<decltype(enc), comp::flat_index<hoprag::cpu::context, Storage>>::header_for(enc, passages);
+        const auto passages = cli::load_corpus(files, flags.limit, prog);
+        return cli::dispatch(flags, [&]<class Pooling, class Storage>() {
+            namespace bert = hoprag::models::bert;
+            namespace comp = hoprag::components;
+            hoprag::cpu::context ctx(0, cli::stderr_sink(prog));
+            bert::encoder<hoprag::cpu::context, Pooling> enc(ctx, flags.model, flags.options);
+            const auto build = [&](auto& index) {
+                using retriever = comp::retriever<decltype(enc), std::remove_reference_t<decltype(index)>>;
+                retriever r(enc, index, ctx);
+                const auto t0 = std::chrono::steady_clock::now();
+                const double rate = r.add_passages(passages, 1024);
+                const auto t1 = std::chrono::steady_clock::now();
+                index.save(out);
                 nlohmann::ordered_json j;
-                if (print_header) {
-                    j["model"] = header.model;
-                    j["dimension"] = header.dimension;
-                    j["pooling"] = header.pooling;
-                    j["normalized"] = header.normalized;
-                    j["corpus_hash"] = header.corpus_hash;
-                    j["passages"] = passages.size();
-                } else if (iflags.kind == "ivf") {
-                    comp::faiss_index<comp::ivf_flat> index(header, iflags.ivf);
-                    j = build(index);
-                    j["kind"] = "ivf";
-                    j["nlist"] = index.kind().nlist;
-                    j["nprobe"] = index.kind().nprobe;
-                } else if (iflags.kind == "hnsw") {
-                    comp::faiss_index<comp::hnsw_flat> index(header, iflags.hnsw);
-                    j = build(index);
-                    j["kind"] = "hnsw";
-                    j["hnsw_m"] = index.kind().m;
-                    j["ef_construction"] = index.kind().ef_construction;
-                    j["ef_search"] = index.kind().ef_search;
-                } else {
-                    comp::flat_index<hoprag::cpu::context, Storage> index(ctx, header);
-                    j = build(index);
-                    j["kind"] = "flat";
-                    j["storage"] = std::string(Storage::name);
-                }
-                std::cout << j.dump() << std::endl;
-                return 0;
-            });
-        } catch (const std::exception& e) {
-            std::cerr << prog << ": " << cli::one_line(e.what()) << "\n";
-            return 1;
-        }
-    } catch (const cli::usage_error& e) {
-        std::cerr << prog << ": " << e.what() << " (see --help)\n";
-        return 2;
-    }
+                j["index"] = out;
+                j["passages"] = index.size();
+                j["dimension"] = index.dimension();
+                j["model"] = index.header().model;
+                j["pooling"] = index.header().pooling;
+                j["normalized"] = index.header().normalized;
+                j["corpus_hash"] = index.header().corpus_hash;
+                j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                j["encode_seconds"] = std::chrono::duration<double>(t1 - t0).count();
+                j["passages_per_s"] = rate;
+                return j;
+            };
+            const auto header = comp::retriever<decltype(enc), comp::flat_index<hoprag::cpu::context, Storage>>::header_for(enc, passages);
+            nlohmann::ordered_json j;
+            if (print_header) {
+                j["model"] = header.model;
+                j["dimension"] = header.dimension;
+                j["pooling"] = header.pooling;
+                j["normalized"] = header.normalized;
+                j["corpus_hash"] = header.corpus_hash;
+                j["passages"] = passages.size();
+            } else if (iflags.kind == "ivf") {
+                comp::faiss_index<comp::ivf_flat> index(header, iflags.ivf);
+                j = build(index);
+                j["kind"] = "ivf";
+                j["nlist"] = index.kind().nlist;
+                j["nprobe"] = index.kind().nprobe;
+            } else if (iflags.kind == "hnsw") {
+                comp::faiss_index<comp::hnsw_flat> index(header, iflags.hnsw);
+                j = build(index);
+                j["kind"] = "hnsw";
+                j["hnsw_m"] = index.kind().m;
+                j["ef_construction"] = index.kind().ef_construction;
+                j["ef_search"] = index.kind().ef_search;
+            } else {
+                comp::flat_index<hoprag::cpu::context, Storage> index(ctx, header);
+                j = build(index);
+                j["kind"] = "flat";
+                j["storage"] = std::string(Storage::name);
+            }
+            std::cout << j.dump() << std::endl;
+            return 0;
+        });
+    });
 }

@@ -98,16 +98,7 @@ struct options {
     bool no_rerank = false;
 };
 
-std::size_t positive(const std::string& flag, const std::string& v) {
-    try {
-        std::size_t used = 0;
-        const long long n = std::stoll(v, &used);
-        if (used != v.size() || n <= 0) throw std::invalid_argument(v);
-        return static_cast<std::size_t>(n);
-    } catch (const std::logic_error&) {
-        throw usage_error(flag + " expects a positive integer, got \"" + v + "\"");
-    }
-}
+std::size_t positive(const std::string& flag, const std::string& v) { return static_cast<std::size_t>(program::integer_flag(flag, v)); }
 
 options parse(int argc, char** argv) {
     options o;
@@ -381,21 +372,8 @@ nlohmann::ordered_json run(const options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    try {
-        const auto o = parse(argc, argv);
-        try {
-            std::cout << run(o).dump() << std::endl;
-            return 0;
-        } catch (const std::exception& e) {
-            std::cerr << prog << ": " << cli::one_line(e.what()) << "\n";
-            return 1;
-        }
-    } catch (const usage_error& e) {
-        if (std::string_view(e.what()).empty()) {
-            std::cout << usage;
-            return 0;
-        }
-        std::cerr << prog << ": " << e.what() << " (see --help)\n";
-        return 2;
-    }
+    return program::guarded_main(prog, usage, [&] {
+        std::cout << run(parse(argc, argv)).dump() << std::endl;
+        return 0;
+    });
 }

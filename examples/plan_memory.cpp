@@ -2,7 +2,6 @@
 // GGUF file) trains with QLoRA — or runs inference — within a hardware profile's memory, using
 // train::plan_memory. The terms go to stderr as a table, one JSON object to stdout; a plan that does
 // not fit exits 1 with one line naming the largest term.
-#include <charconv>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -10,6 +9,7 @@
 #include "hoprag/io/gguf.hpp"
 #include "hoprag/models/llama/config.hpp"
 #include "hoprag/train/memory_plan.hpp"
+#include "program_main.hpp"
 
 using namespace hoprag;
 
@@ -32,17 +32,7 @@ whether it fits the profile. Table of terms on stderr, one JSON object on stdout
   --help                show this text
 Exit status: 0 fits, 1 does not fit or bad input (one line on stderr), 2 bad usage.)";
 
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-template <class T>
-T number(const std::string& flag, const std::string& v) {
-    T x{};
-    const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-    if (ec != std::errc{} || p != v.data() + v.size()) throw usage_error(flag + " expects a number, found \"" + v + "\"");
-    return x;
-}
+using program::usage_error;
 
 profile_info profile_named(const std::string& name) {
     if (name == "cpu") return info_of<cpu_profile>();
@@ -66,7 +56,7 @@ models::llama::config read_config(const std::filesystem::path& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    try {
+    return program::guarded_main("hoprag-plan-memory", usage, [&] {
         std::string config_path, profile = "";
         train::memory_request r;
         r.seq = 0;
@@ -74,28 +64,26 @@ int main(int argc, char** argv) {
         for (int i = 1; i < argc; ++i) {
             const std::string a = argv[i];
             const auto value = [&]() -> std::string {
-                if (i + 1 >= argc) throw usage_error("option " + a + " needs a value (see --help)");
+                if (i + 1 >= argc) throw usage_error("option " + a + " needs a value");
                 return argv[++i];
             };
-            if (a == "--help" || a == "-h") {
-                std::cout << usage << "\n";
-                return 0;
-            } else if (a == "--config") config_path = value();
+            if (a == "--help" || a == "-h") throw usage_error("");
+            if (a == "--config") config_path = value();
             else if (a == "--profile") profile = value();
-            else if (a == "--seq") r.seq = number<std::int64_t>(a, value());
-            else if (a == "--batch") r.batch = number<std::int64_t>(a, value());
-            else if (a == "--rank") r.lora_rank = number<std::int64_t>(a, value());
+            else if (a == "--seq") r.seq = program::number_flag<std::int64_t>(a, value());
+            else if (a == "--batch") r.batch = program::number_flag<std::int64_t>(a, value());
+            else if (a == "--rank") r.lora_rank = program::number_flag<std::int64_t>(a, value());
             else if (a == "--no-checkpointing") r.checkpointing = false;
             else if (a == "--inference") r.mode = train::plan_mode::inference;
-            else if (a == "--memory-gib") memory_gib = number<double>(a, value());
-            else if (a == "--reserve-mib") r.reserve_bytes = number<std::int64_t>(a, value()) * static_cast<std::int64_t>(train::mib);
+            else if (a == "--memory-gib") memory_gib = program::number_flag<double>(a, value());
+            else if (a == "--reserve-mib") r.reserve_bytes = program::number_flag<std::int64_t>(a, value()) * static_cast<std::int64_t>(train::mib);
             else if (a == "--quant") {
                 const std::string q = value();
                 if (q != "nf4" && q != "none") throw usage_error("--quant must be nf4 or none, found \"" + q + "\"");
                 r.quant = q == "nf4" ? train::plan_quant::nf4 : train::plan_quant::none;
-            } else throw usage_error("unknown option \"" + a + "\" (see --help)");
+            } else throw usage_error("unknown option \"" + a + "\"");
         }
-        if (config_path.empty()) throw usage_error("missing --config FILE (see --help)");
+        if (config_path.empty()) throw usage_error("missing --config FILE");
         if (profile.empty()) throw usage_error("missing --profile (cpu, t4, a100, a100-80 or h100)");
         if (r.seq <= 0) throw usage_error("missing or non-positive --seq N");
         if (r.batch <= 0) throw usage_error("--batch must be > 0");
@@ -113,11 +101,5 @@ int main(int argc, char** argv) {
         std::cout << train::plan_json(plan).dump() << std::endl;
         train::require_fits(plan);
         return 0;
-    } catch (const usage_error& e) {
-        std::cerr << "hoprag-plan-memory: " << e.what() << "\n";
-        return 2;
-    } catch (const std::exception& e) {
-        std::cerr << "hoprag-plan-memory: " << e.what() << "\n";
-        return 1;
-    }
+    });
 }

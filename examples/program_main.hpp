@@ -2,15 +2,18 @@
 // exceptions into exit statuses. A `usage_error` with an empty message means --help: the usage
 // text goes to stdout, status 0. Any other usage_error prints "NAME: message (see --help)" on
 // stderr, status 2. Any other exception (bad input) prints "NAME: message" as one line (newlines
-// in the message become spaces), status 1.
+// in the message become spaces), status 1. `number_flag` and `integer_flag` parse flag values.
 #pragma once
 
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <iostream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace program {
 
@@ -18,6 +21,25 @@ namespace program {
 struct usage_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+/// The value of flag `flag` as a T (integer or floating point): all of `value` must be the number.
+template <class T>
+T number_flag(std::string_view flag, std::string_view value) {
+    T x{};
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), x);
+    if (value.empty() || ec != std::errc{} || end != value.data() + value.size())
+        throw usage_error(std::string(flag) + " expects a number, got \"" + std::string(value) + "\"");
+    return x;
+}
+
+/// The value of integer flag `flag`: all of `value` must be a decimal integer >= `min`.
+inline std::int64_t integer_flag(std::string_view flag, std::string_view value, std::int64_t min = 1) {
+    std::int64_t x = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), x);
+    if (value.empty() || ec != std::errc{} || end != value.data() + value.size() || x < min)
+        throw usage_error(std::string(flag) + " expects an integer >= " + std::to_string(min) + ", got \"" + std::string(value) + "\"");
+    return x;
+}
 
 /// Returns run()'s status, or the status of the exception it threw (see the top of this file).
 template <class Run>

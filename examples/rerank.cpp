@@ -75,18 +75,7 @@ int run(int argc, char** argv) {
             if (i + 1 >= argc) throw usage_error(a + " needs a value");
             return argv[++i];
         };
-        const auto integer = [&](std::int64_t lo) {
-            const std::string v = value();
-            std::int64_t x = lo - 1;
-            try {
-                std::size_t used = 0;
-                x = std::stoll(v, &used);
-                if (used != v.size()) x = lo - 1;
-            } catch (const std::exception&) {
-            }
-            if (x < lo) throw usage_error(a + " expects an integer >= " + std::to_string(lo) + ", got \"" + v + "\"");
-            return x;
-        };
+        const auto integer = [&](std::int64_t lo) { return program::integer_flag(a, value(), lo); };
         if (a == "--model") model = value();
         else if (a == "--questions") questions = value();
         else if (a == "--out") out = value();

@@ -14,13 +14,11 @@
 #include "hoprag/data/hotpotqa.hpp"
 #include "hoprag/data/paragraph_passages.hpp"
 #include "hoprag/models/bert/encoder.hpp"
+#include "program_main.hpp"
 
 namespace cli {
 
-/// Thrown for bad usage (exit status 2).
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+using program::usage_error;
 
 struct encoder_flags {
     std::string model, pooling = "mean", storage = "f32";
@@ -34,17 +32,7 @@ struct encoder_flags {
             if (i + 1 >= argc) throw usage_error(a + " needs a value");
             return argv[++i];
         };
-        const auto number = [&]() -> std::int64_t {
-            const std::string v = value();
-            try {
-                std::size_t used = 0;
-                const long long n = std::stoll(v, &used);
-                if (used != v.size() || n <= 0) throw std::invalid_argument(v);
-                return n;
-            } catch (const std::logic_error&) {
-                throw usage_error(a + " expects a positive integer, got \"" + v + "\"");
-            }
-        };
+        const auto number = [&] { return program::integer_flag(a, value()); };
         if (a == "--model") model = value();
         else if (a == "--pooling") pooling = value();
         else if (a == "--storage") storage = value();
@@ -74,17 +62,9 @@ struct index_flags {
 
     bool parse(int argc, char** argv, int& i) {
         const std::string a = argv[i];
-        const auto number = [&](bool zero_ok = false) -> std::int64_t {
+        const auto number = [&](bool zero_ok = false) {
             if (i + 1 >= argc) throw usage_error(a + " needs a value");
-            const std::string v = argv[++i];
-            try {
-                std::size_t used = 0;
-                const long long n = std::stoll(v, &used);
-                if (used != v.size() || n < (zero_ok ? 0 : 1)) throw std::invalid_argument(v);
-                return n;
-            } catch (const std::logic_error&) {
-                throw usage_error(a + " expects a " + (zero_ok ? "non-negative" : "positive") + " integer, got \"" + v + "\"");
-            }
+            return program::integer_flag(a, argv[++i], zero_ok ? 0 : 1);
         };
         if (a == "--index") {
             if (i + 1 >= argc) throw usage_error("--index needs a value");
@@ -151,13 +131,6 @@ decltype(auto) dispatch(const encoder_flags& flags, F&& f) {
 /// A log sink printing plain progress lines to stderr.
 inline hoprag::log_sink stderr_sink(const char* program) {
     return [program](hoprag::log_level, std::string_view m) { std::cerr << program << ": " << m << "\n"; };
-}
-
-/// One line for stderr from an exception message (newlines flattened).
-inline std::string one_line(std::string m) {
-    for (auto& c : m)
-        if (c == '\n') c = ' ';
-    return m;
 }
 
 }  // namespace cli

@@ -41,7 +41,7 @@ parameters stored in a FAISS index.
 
 int main(int argc, char** argv) {
     const char* prog = "hoprag-retrieve";
-    try {
+    return program::guarded_main(prog, usage, [&]() -> int {
         cli::encoder_flags flags;
         cli::index_flags iflags;
         std::string index_path, out, questions_path;
@@ -62,112 +62,91 @@ int main(int argc, char** argv) {
             if (a == "--index") index_path = value();
             else if (a == "--corpus") corpus.push_back(value());
             else if (a == "--out") out = value();
-            else if (a == "--k") {
-                const std::string v = value();
-                try {
-                    k = std::stoll(v);
-                } catch (const std::logic_error&) {
-                    k = 0;
-                }
-                if (k <= 0) throw cli::usage_error("--k expects a positive integer, got \"" + v + "\"");
-            } else if (a == "--show") {
-                const std::string v = value();
-                try {
-                    show = std::stoul(v);
-                } catch (const std::logic_error&) {
-                    throw cli::usage_error("--show expects a non-negative integer, got \"" + v + "\"");
-                }
-            } else if (a.size() > 1 && a[0] == '-') throw cli::usage_error("unknown option " + a);
+            else if (a == "--k") k = program::integer_flag(a, value());
+            else if (a == "--show") show = static_cast<std::size_t>(program::integer_flag(a, value(), 0));
+            else if (a.size() > 1 && a[0] == '-') throw cli::usage_error("unknown option " + a);
             else if (questions_path.empty()) questions_path = a;
             else throw cli::usage_error("more than one QUESTIONS file: " + a);
         }
         flags.check();
         if (index_path.empty() || out.empty() || corpus.empty() || questions_path.empty())
             throw cli::usage_error("--index, --corpus, --out and QUESTIONS are required");
-        try {
-            const auto passages = cli::load_corpus(corpus, flags.limit, prog);
-            const auto questions = hoprag::data::load_all(questions_path);
-            std::cerr << prog << ": " << questions.size() << " questions from " << questions_path << "\n";
-            return cli::dispatch(flags, [&]<class Pooling, class Storage>() {
-                namespace bert = hoprag::models::bert;
-                namespace comp = hoprag::components;
-                hoprag::cpu::context ctx(0, cli::stderr_sink(prog));
-                bert::encoder<hoprag::cpu::context, Pooling> enc(ctx, flags.model, flags.options);
-                const auto header = comp::retriever<decltype(enc), comp::flat_index<hoprag::cpu::context, Storage>>::header_for(enc, passages);
-                const auto query = [&](auto& index, const std::string& kind) {
-                    using retriever = comp::retriever<decltype(enc), std::remove_reference_t<decltype(index)>>;
-                    if (index.size() != static_cast<std::int64_t>(passages.size()))
-                        throw hoprag::format_error(index_path + ": holds " + std::to_string(index.size()) +
-                                                   " vectors, the corpus has " + std::to_string(passages.size()) + " passages");
-                    retriever r(enc, index, ctx);
-                    std::vector<std::string> texts;
-                    for (const auto& q : questions) texts.push_back(q.question);
-                    const auto t0 = std::chrono::steady_clock::now();
-                    const auto hits = r.retrieve(texts, k);
-                    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                    hoprag::io::durable_writer w(out);
-                    for (std::size_t i = 0; i < questions.size(); ++i) {
-                        nlohmann::ordered_json line;
-                        line["_id"] = questions[i].id;
-                        auto& list = line["passages"] = nlohmann::ordered_json::array();
-                        for (const auto& h : hits[i]) {
-                            const auto& p = passages[static_cast<std::size_t>(h.passage)];
-                            list.push_back({{"title", p.title}, {"chunk", p.text}, {"score", h.score}});
-                        }
-                        w.write(line.dump() + "\n");
+        const auto passages = cli::load_corpus(corpus, flags.limit, prog);
+        const auto questions = hoprag::data::load_all(questions_path);
+        std::cerr << prog << ": " << questions.size() << " questions from " << questions_path << "\n";
+        return cli::dispatch(flags, [&]<class Pooling, class Storage>() {
+            namespace bert = hoprag::models::bert;
+            namespace comp = hoprag::components;
+            hoprag::cpu::context ctx(0, cli::stderr_sink(prog));
+            bert::encoder<hoprag::cpu::context, Pooling> enc(ctx, flags.model, flags.options);
+            const auto header = comp::retriever<decltype(enc), comp::flat_index<hoprag::cpu::context, Storage>>::header_for(enc, passages);
+            const auto query = [&](auto& index, const std::string& kind) {
+                using retriever = comp::retriever<decltype(enc), std::remove_reference_t<decltype(index)>>;
+                if (index.size() != static_cast<std::int64_t>(passages.size()))
+                    throw hoprag::format_error(index_path + ": holds " + std::to_string(index.size()) +
+                                               " vectors, the corpus has " + std::to_string(passages.size()) + " passages");
+                retriever r(enc, index, ctx);
+                std::vector<std::string> texts;
+                for (const auto& q : questions) texts.push_back(q.question);
+                const auto t0 = std::chrono::steady_clock::now();
+                const auto hits = r.retrieve(texts, k);
+                const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                hoprag::io::durable_writer w(out);
+                for (std::size_t i = 0; i < questions.size(); ++i) {
+                    nlohmann::ordered_json line;
+                    line["_id"] = questions[i].id;
+                    auto& list = line["passages"] = nlohmann::ordered_json::array();
+                    for (const auto& h : hits[i]) {
+                        const auto& p = passages[static_cast<std::size_t>(h.passage)];
+                        list.push_back({{"title", p.title}, {"chunk", p.text}, {"score", h.score}});
                     }
-                    w.commit();
-                    for (std::size_t i = 0; i < std::min(show, questions.size()); ++i) {
-                        std::set<std::string> gold;
-                        for (const auto& f : questions[i].supporting_facts) gold.insert(f.title);
-                        std::cerr << "\nQ: " << questions[i].question << "\n   gold:";
-                        for (const auto& g : gold) std::cerr << " [" << g << "]";
-                        std::cerr << "\n";
-                        for (std::size_t r = 0; r < std::min<std::size_t>(5, hits[i].size()); ++r) {
-                            const auto& t = passages[static_cast<std::size_t>(hits[i][r].passage)].title;
-                            char score[32];
-                            std::snprintf(score, sizeof score, "%.3f", hits[i][r].score);
-                            std::cerr << "   " << (r + 1) << ". " << score << "  " << t << (gold.count(t) ? "  (gold)" : "") << "\n";
-                        }
-                    }
-                    if (show) std::cerr << "\n";
-                    nlohmann::ordered_json j;
-                    j["out"] = out;
-                    j["questions"] = questions.size();
-                    j["k"] = std::min<std::int64_t>(k, index.size());
-                    j["corpus_passages"] = index.size();
-                    j["index_kind"] = kind;
-                    j["seconds"] = secs;
-                    j["questions_per_s"] = secs > 0 ? double(questions.size()) / secs : 0.0;
-                    return j;
-                };
-                const std::string kind = comp::index_file_kind(index_path);
-                nlohmann::ordered_json j;
-                if (kind == "ivf") {
-                    auto index = comp::faiss_index<comp::ivf_flat>::load(index_path, header);
-                    if (iflags.nprobe_set) index.kind().nprobe = iflags.ivf.nprobe;
-                    j = query(index, kind);
-                    j["nprobe"] = index.kind().nprobe;
-                } else if (kind == "hnsw") {
-                    auto index = comp::faiss_index<comp::hnsw_flat>::load(index_path, header);
-                    if (iflags.ef_search_set) index.kind().ef_search = iflags.hnsw.ef_search;
-                    j = query(index, kind);
-                    j["ef_search"] = index.kind().ef_search;
-                } else if (kind == "flat") {
-                    auto index = comp::flat_index<hoprag::cpu::context, Storage>::load(ctx, index_path, header);
-                    j = query(index, kind);
-                } else {
-                    throw hoprag::format_error(index_path + ": unknown index kind \"" + kind + "\" (this program reads flat, ivf, hnsw)");
+                    w.write(line.dump() + "\n");
                 }
-                std::cout << j.dump() << std::endl;
-                return 0;
-            });
-        } catch (const std::exception& e) {
-            std::cerr << prog << ": " << cli::one_line(e.what()) << "\n";
-            return 1;
-        }
-    } catch (const cli::usage_error& e) {
-        std::cerr << prog << ": " << e.what() << " (see --help)\n";
-        return 2;
-    }
+                w.commit();
+                for (std::size_t i = 0; i < std::min(show, questions.size()); ++i) {
+                    std::set<std::string> gold;
+                    for (const auto& f : questions[i].supporting_facts) gold.insert(f.title);
+                    std::cerr << "\nQ: " << questions[i].question << "\n   gold:";
+                    for (const auto& g : gold) std::cerr << " [" << g << "]";
+                    std::cerr << "\n";
+                    for (std::size_t r = 0; r < std::min<std::size_t>(5, hits[i].size()); ++r) {
+                        const auto& t = passages[static_cast<std::size_t>(hits[i][r].passage)].title;
+                        char score[32];
+                        std::snprintf(score, sizeof score, "%.3f", hits[i][r].score);
+                        std::cerr << "   " << (r + 1) << ". " << score << "  " << t << (gold.count(t) ? "  (gold)" : "") << "\n";
+                    }
+                }
+                if (show) std::cerr << "\n";
+                nlohmann::ordered_json j;
+                j["out"] = out;
+                j["questions"] = questions.size();
+                j["k"] = std::min<std::int64_t>(k, index.size());
+                j["corpus_passages"] = index.size();
+                j["index_kind"] = kind;
+                j["seconds"] = secs;
+                j["questions_per_s"] = secs > 0 ? double(questions.size()) / secs : 0.0;
+                return j;
+            };
+            const std::string kind = comp::index_file_kind(index_path);
+            nlohmann::ordered_json j;
+            if (kind == "ivf") {
+                auto index = comp::faiss_index<comp::ivf_flat>::load(index_path, header);
+                if (iflags.nprobe_set) index.kind().nprobe = iflags.ivf.nprobe;
+                j = query(index, kind);
+                j["nprobe"] = index.kind().nprobe;
+            } else if (kind == "hnsw") {
+                auto index = comp::faiss_index<comp::hnsw_flat>::load(index_path, header);
+                if (iflags.ef_search_set) index.kind().ef_search = iflags.hnsw.ef_search;
+                j = query(index, kind);
+                j["ef_search"] = index.kind().ef_search;
+            } else if (kind == "flat") {
+                auto index = comp::flat_index<hoprag::cpu::context, Storage>::load(ctx, index_path, header);
+                j = query(index, kind);
+            } else {
+                throw hoprag::format_error(index_path + ": unknown index kind \"" + kind + "\" (this program reads flat, ivf, hnsw)");
+            }
+            std::cout << j.dump() << std::endl;
+            return 0;
+        });
+    });
 }
