@@ -50,6 +50,7 @@
 #include "hoprag/train/session_budget.hpp"
 #include "hoprag/train/tensorboard.hpp"
 #include "train_options.hpp"
+#include "train_session.hpp"
 
 namespace fs = std::filesystem;
 using namespace hoprag;
@@ -262,20 +263,7 @@ int run(int argc, char** argv) {
     const train::adamw_hparams hp{.weight_decay = static_cast<float>(tc.weight_decay)};
     const std::int64_t schedule_steps = std::max<std::int64_t>(1, total_steps);  // warm-up capped at the run's length
     const train::warmup_cosine_lr sched(static_cast<float>(tc.lr), std::min(tc.warmup_steps, schedule_steps), schedule_steps, 0.1f);
-    train::metrics_writer metrics((out / "metrics.jsonl").string());
-    std::optional<train::tensorboard_writer> tb;
-    if (rc.tensorboard) {
-        tb.emplace(out / "tb");
-        if (st.step > 0) tb->add_session_start(st.step + 1);
-        tb->add_text(st.step, "config", "```\n" + config_json.dump(2) + "\n```");
-    }
-    const auto log = [&](std::int64_t step, const std::vector<std::pair<std::string, double>>& values) {
-        metrics.write(step, values);
-        if (tb) tb->add_scalars(step, values);
-    };
-    auto budget = train::session_budget::from_flag_or_env(rc.time_limit);
-    train::stop_signal_guard guard;
-    train::progress_printer progress;
+    train_cli::run_session session(out, rc.tensorboard, rc.time_limit, st.step, config_json);
 
     data::prompt_options po;
     po.format = tc.format == "plain" ? data::prompt_format::plain : data::prompt_format::chat;
@@ -313,10 +301,9 @@ int run(int argc, char** argv) {
         std::sort(files.begin(), files.end());
         const auto av = store.log(artifact, files, meta);
         fs::remove_all(dir);
-        metrics.sync();
-        if (tb) tb->sync();
+        session.sync();
         artifact_tag = av.tag();
-        budget.record_save(std::chrono::steady_clock::now() - t0);
+        session.budget.record_save(std::chrono::steady_clock::now() - t0);
     };
 
     std::string stop = "max_steps";
@@ -330,7 +317,7 @@ int run(int argc, char** argv) {
     while (st.step < total_steps) {
         // stops only at accumulation-window boundaries: the checkpoint holds no partial gradients
         if (st.accum_done == 0) {
-            if (const auto why = budget.check(); why != train::stop_reason::none) {
+            if (const auto why = session.budget.check(); why != train::stop_reason::none) {
                 stop = why == train::stop_reason::signal ? "signal" : "deadline";
                 break;
             }
@@ -363,34 +350,29 @@ int run(int argc, char** argv) {
         st.accum_done = 0;
         last_loss = window_loss / static_cast<double>(tc.accumulation);
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
-        log(st.step, {{"loss", last_loss}, {"lr", lr}, {"grad_norm", rep.norm}, {"tokens_per_s", double(window_tokens) / secs}, {"epoch", double(st.epoch)}});
-        budget.record_step(std::chrono::steady_clock::now() - window_start);
-        progress.print({st.step, total_steps, last_loss, double(window_tokens) / secs});
+        session.log(st.step, {{"loss", last_loss}, {"lr", lr}, {"grad_norm", rep.norm}, {"tokens_per_s", double(window_tokens) / secs}, {"epoch", double(st.epoch)}});
+        session.budget.record_step(std::chrono::steady_clock::now() - window_start);
+        session.progress.print({st.step, total_steps, last_loss, double(window_tokens) / secs});
         window_loss = 0, window_tokens = 0;
         if (st.step % rc.eval_steps == 0 || st.step == total_steps) {
             const auto s = evaluate();
             st.extra["last_eval_f1"] = s.answer.f1, st.extra["last_eval_em"] = s.answer.em;
             st.extra["last_eval_sp_f1"] = s.sp.f1, st.extra["last_eval_joint_f1"] = s.joint.f1;
             if (!(s.answer.f1 <= best_eval)) best_eval = s.answer.f1;
-            log(st.step, {{"eval_f1", s.answer.f1}, {"eval_em", s.answer.em}, {"eval_sp_f1", s.sp.f1}, {"eval_joint_f1", s.joint.f1}});
+            session.log(st.step, {{"eval_f1", s.answer.f1}, {"eval_em", s.answer.em}, {"eval_sp_f1", s.sp.f1}, {"eval_joint_f1", s.joint.f1}});
         }
         if (st.step % rc.save_steps == 0) save(), saved_at = st.step;
         window_start = std::chrono::steady_clock::now();
     }
-    progress.finish();
+    session.progress.finish();
     if (saved_at != st.step) save();
-    if (stop != "max_steps")
-        std::fprintf(stderr, "stopped (%s) at step %lld after saving; resume with:\n  %s\n", stop.c_str(), static_cast<long long>(st.step),
-                     train::resume_command(argc, argv).c_str());
     nlohmann::ordered_json res{{"steps", st.step},
                                {"final_loss", std::isfinite(last_loss) ? nlohmann::ordered_json(last_loss) : nlohmann::ordered_json()},
                                {"best_eval_f1", std::isfinite(best_eval) ? nlohmann::ordered_json(best_eval) : nlohmann::ordered_json()},
                                {"artifact", artifact + ":" + artifact_tag},
                                {"epoch", st.epoch},
                                {"stopped", stop}};
-    if (tb) tb->add_text(st.step, "result", "```\n" + res.dump(2) + "\n```");
-    std::cout << res.dump() << std::endl;
-    return 0;
+    return session.finish(stop, "max_steps", st.step, res, argc, argv);
 }
 
 }  // namespace

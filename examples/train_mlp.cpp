@@ -33,6 +33,7 @@
 #include "hoprag/train/session_budget.hpp"
 #include "hoprag/train/tensorboard.hpp"
 #include "train_options.hpp"
+#include "train_session.hpp"
 
 namespace fs = std::filesystem;
 using namespace hoprag;
@@ -187,21 +188,7 @@ int run(int argc, char** argv) {
     const auto tensors = mlp::adamw_tensors(params, m, v, grads);
     const train::adamw_hparams hp{.weight_decay = static_cast<float>(tc.weight_decay)};
     const train::warmup_cosine_lr sched(static_cast<float>(tc.lr), tc.warmup_steps, tc.schedule_steps, 0.1f);
-    train::metrics_writer metrics((out / "metrics.jsonl").string());
-    std::optional<train::tensorboard_writer> tb;
-    if (rc.tensorboard) {
-        tb.emplace(out / "tb");
-        if (st.step > 0) tb->add_session_start(st.step + 1);  // TensorBoard drops the older copies of redone steps
-        tb->add_text(st.step, "config", "```\n" + config_json.dump(2) + "\n```");
-    }
-    // every metric goes to metrics.jsonl and, when on, to TensorBoard under the same name
-    const auto log = [&](std::int64_t step, const std::vector<std::pair<std::string, double>>& values) {
-        metrics.write(step, values);
-        if (tb) tb->add_scalars(step, values);
-    };
-    auto budget = train::session_budget::from_flag_or_env(rc.time_limit);
-    train::stop_signal_guard guard;
-    train::progress_printer progress;
+    train_cli::run_session session(out, rc.tensorboard, rc.time_limit, st.step, config_json);
 
     // the loss of the last step trained, carried by checkpoints so a run resumed at its end still
     // reports it
@@ -220,10 +207,9 @@ int run(int argc, char** argv) {
         if (ck.state.extra.contains("last_eval_acc")) meta.metrics["eval_acc"] = ck.state.extra["last_eval_acc"].get<double>();
         const auto av = store.log(artifact, {file}, meta);
         fs::remove(file);
-        metrics.sync();
-        if (tb) tb->sync();
+        session.sync();
         artifact_tag = av.tag();
-        budget.record_save(std::chrono::steady_clock::now() - t0);
+        session.budget.record_save(std::chrono::steady_clock::now() - t0);
     };
 
     std::string stop = "max_steps";
@@ -232,7 +218,7 @@ int run(int argc, char** argv) {
     std::vector<float> hx(static_cast<std::size_t>(tc.batch * tc.inputs));
     std::vector<std::int32_t> hy(static_cast<std::size_t>(tc.batch));
     while (st.step < rc.max_steps) {
-        if (const auto why = budget.check(); why != train::stop_reason::none) {
+        if (const auto why = session.budget.check(); why != train::stop_reason::none) {
             stop = why == train::stop_reason::signal ? "signal" : "deadline";
             break;
         }
@@ -264,7 +250,7 @@ int run(int argc, char** argv) {
                                "; stopping without saving it (the last checkpoint is " + (artifact_tag.empty() ? "none" : artifact + ":" + artifact_tag) + ")");
             ++st.scaler.skipped_steps;
             std::fprintf(stderr, "step %lld: loss is %f; step skipped (weights unchanged)\n", static_cast<long long>(step_no), loss);
-            log(step_no, {{"loss", loss}, {"skipped", 1.0}});
+            session.log(step_no, {{"loss", loss}, {"skipped", 1.0}});
             ++st.step;  // the batch is consumed; the optimiser's t does not advance
             continue;
         }
@@ -280,9 +266,9 @@ int run(int argc, char** argv) {
         adamw_update(ctx, std::span<const train::adamw_tensor>(tensors), train::make_adamw_step(hp, st.step - st.scaler.skipped_steps + 1, lr, rep.grad_scale));
         ++st.step;
         last_loss = loss;
-        log(st.step, {{"loss", loss}, {"lr", lr}, {"grad_norm", rep.norm}});
+        session.log(st.step, {{"loss", loss}, {"lr", lr}, {"grad_norm", rep.norm}});
         if (rc.step_sleep_ms > 0) ::usleep(static_cast<useconds_t>(rc.step_sleep_ms * 1000));
-        budget.record_step(std::chrono::steady_clock::now() - t0);
+        session.budget.record_step(std::chrono::steady_clock::now() - t0);
         if (st.step % rc.eval_steps == 0) {
             mlp::forward(ctx, mc, params, eval_act, eval_x.data(), eval_y.data(), tc.eval_examples);
             const auto logits = eval_act.logits.to_host();
@@ -294,27 +280,23 @@ int run(int argc, char** argv) {
             const double acc = static_cast<double>(right) / static_cast<double>(tc.eval_examples);
             if (!(acc <= best_eval)) best_eval = acc;
             st.extra["last_eval_acc"] = acc;
-            log(st.step, {{"eval_acc", acc}});
+            session.log(st.step, {{"eval_acc", acc}});
         }
-        progress.print({st.step, rc.max_steps, loss});
+        session.progress.print({st.step, rc.max_steps, loss});
         if (st.step % rc.save_steps == 0) {
             save();
             saved_at = st.step;
         }
     }
-    progress.finish();
+    session.progress.finish();
     if (saved_at != st.step) save();
-    if (stop != "max_steps") std::fprintf(stderr, "stopped (%s) at step %lld after saving; resume with:\n  %s\n", stop.c_str(),
-                                          static_cast<long long>(st.step), train::resume_command(argc, argv).c_str());
     nlohmann::ordered_json res{{"steps", st.step},
                                {"final_loss", std::isfinite(last_loss) ? nlohmann::ordered_json(last_loss) : nlohmann::ordered_json()},
                                {"best_eval_acc", std::isfinite(best_eval) ? nlohmann::ordered_json(best_eval) : nlohmann::ordered_json()},
                                {"artifact", artifact + ":" + artifact_tag},
                                {"skipped_steps", st.scaler.skipped_steps},
                                {"stopped", stop}};
-    if (tb) tb->add_text(st.step, "result", "```\n" + res.dump(2) + "\n```");
-    std::cout << res.dump() << std::endl;
-    return 0;
+    return session.finish(stop, "max_steps", st.step, res, argc, argv);
 }
 
 }  // namespace

@@ -42,6 +42,7 @@
 #include "hoprag/train/session_budget.hpp"
 #include "hoprag/train/tensorboard.hpp"
 #include "train_options.hpp"
+#include "train_session.hpp"
 
 namespace fs = std::filesystem;
 using namespace hoprag;
@@ -252,20 +253,7 @@ int train(const train_config& tc, const run_config& rc, int argc, char** argv) {
     const train::adamw_hparams hp{.weight_decay = static_cast<float>(tc.weight_decay)};
     const auto warmup = static_cast<std::int64_t>(std::llround(tc.warmup_ratio * static_cast<double>(schedule_steps)));
     const train::warmup_linear_lr sched(static_cast<float>(tc.lr), warmup, schedule_steps, 0.0f);
-    train::metrics_writer metrics((out / "metrics.jsonl").string());
-    std::optional<train::tensorboard_writer> tb;
-    if (rc.tensorboard) {
-        tb.emplace(out / "tb");
-        if (st.step > 0) tb->add_session_start(st.step + 1);
-        tb->add_text(st.step, "config", "```\n" + config_json.dump(2) + "\n```");
-    }
-    const auto log = [&](std::int64_t step, const std::vector<std::pair<std::string, double>>& values) {
-        metrics.write(step, values);
-        if (tb) tb->add_scalars(step, values);
-    };
-    auto budget = train::session_budget::from_flag_or_env(rc.time_limit);
-    train::stop_signal_guard guard;
-    train::progress_printer progress;
+    train_cli::run_session session(out, rc.tensorboard, rc.time_limit, st.step, config_json);
 
     const auto evaluate = [&]() -> eval::retrieval_report {
         std::vector<data::hotpot_record> gold;
@@ -304,10 +292,9 @@ int train(const train_config& tc, const run_config& rc, int argc, char** argv) {
         if (ck.state.extra.contains("last_eval_mrr")) meta.metrics["eval_mrr"] = ck.state.extra["last_eval_mrr"].get<double>();
         const auto av = store.log(artifact, {file}, meta);
         fs::remove(file);
-        metrics.sync();
-        if (tb) tb->sync();
+        session.sync();
         artifact_tag = av.tag();
-        budget.record_save(std::chrono::steady_clock::now() - t0);
+        session.budget.record_save(std::chrono::steady_clock::now() - t0);
     };
 
     std::string stop = "done";
@@ -325,10 +312,10 @@ int train(const train_config& tc, const run_config& rc, int argc, char** argv) {
             if (fusion) comp::save_fusion(out / "best-model", rr.retriever_weight());
         }
         st.extra["last_eval_mrr"] = rep.mrr;
-        log(st.step, {{"eval_mrr", rep.mrr}, {"eval_both_at_2", rep.both_recall_at.at(2)}, {"eval_both_at_8", rep.both_recall_at.at(8)}});
+        session.log(st.step, {{"eval_mrr", rep.mrr}, {"eval_both_at_2", rep.both_recall_at.at(2)}, {"eval_both_at_8", rep.both_recall_at.at(8)}});
     };
     while (st.step < total_steps) {
-        if (const auto why = budget.check(); why != train::stop_reason::none) {
+        if (const auto why = session.budget.check(); why != train::stop_reason::none) {
             stop = why == train::stop_reason::signal ? "signal" : "deadline";
             break;
         }
@@ -366,23 +353,21 @@ int train(const train_config& tc, const run_config& rc, int argc, char** argv) {
         std::vector<std::pair<std::string, double>> values{
             {"loss", loss}, {"lr", lr}, {"grad_norm", rep.norm}, {"pairs_per_s", double(pairs_done) / secs}, {"epoch", double(st.epoch)}};
         if (fusion) values.emplace_back("retriever_weight", rr.retriever_weight());
-        log(st.step, values);
+        session.log(st.step, values);
         if (rc.step_sleep_ms > 0) ::usleep(static_cast<useconds_t>(rc.step_sleep_ms * 1000));
-        budget.record_step(std::chrono::steady_clock::now() - t0);
+        session.budget.record_step(std::chrono::steady_clock::now() - t0);
         if (st.step % rc.eval_steps == 0) run_eval();
-        progress.print({st.step, total_steps, loss, -1.0, secs / double(st.step - start_step) * double(total_steps - st.step)});
+        session.progress.print({st.step, total_steps, loss, -1.0, secs / double(st.step - start_step) * double(total_steps - st.step)});
         if (st.step % rc.save_steps == 0) {
             save();
             saved_at = st.step;
         }
     }
-    progress.finish();
+    session.progress.finish();
     if (stop == "done") run_eval();
     if (saved_at != st.step) save();
     model.save(out / "model");
     if (fusion) comp::save_fusion(out / "model", rr.retriever_weight());
-    if (stop != "done") std::fprintf(stderr, "stopped (%s) at step %lld after saving; resume with:\n  %s\n", stop.c_str(),
-                                     static_cast<long long>(st.step), train::resume_command(argc, argv).c_str());
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     nlohmann::ordered_json res{{"steps", st.step},
                                {"loss", std::string(Loss::name)},
@@ -393,9 +378,7 @@ int train(const train_config& tc, const run_config& rc, int argc, char** argv) {
                                {"pairs_per_s", secs > 0 ? double(pairs_done) / secs : 0.0},
                                {"retriever_weight", rr.retriever_weight()},
                                {"stopped", stop}};
-    if (tb) tb->add_text(st.step, "result", "```\n" + res.dump(2) + "\n```");
-    std::cout << res.dump() << std::endl;
-    return 0;
+    return session.finish(stop, "done", st.step, res, argc, argv);
 }
 
 int run(int argc, char** argv) {
