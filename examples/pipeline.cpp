@@ -1,7 +1,8 @@
 // hoprag-pipeline: the whole multi-hop QA chain on HotpotQA questions, composed from the library's
 // components in one program: retrieve (components::retriever with the BERT encoder over a saved
 // flat/IVF/HNSW index, or over each question's own paragraphs when no index is given) -> rerank
-// (components::reranker cross-encoder, keep the best --keep; --no-rerank keeps retrieval order) ->
+// (components::reranker cross-encoder, optionally fused with the retriever score, keep the best
+// --keep; --no-rerank keeps retrieval order) ->
 // generate with citations (components::answer_question on generator<nf4|none, lora|none>, base
 // plus an optional PEFT adapter or the `best` adapter of a hoprag-train-generator artifact store)
 // -> official metrics (eval/hotpot_metrics.hpp) and the supported-answer rate. The stages run one
@@ -66,6 +67,8 @@ Retrieval:
 Reranking:
   --reranker DIR        cross-encoder folder (hoprag-train-reranker output)
   --no-rerank           keep retrieval order (no cross-encoder)
+  --fusion              reranker score = logit + w * retriever score, w from DIR/fusion.json (a
+                        model trained with --fusion-weight); without it the logit alone
   --rerank-top N        retrieved passages the cross-encoder scores  [--k]
   --rerank-max-length N tokens per (question, passage) pair  [256]
   --keep N              passages handed to the generator, 1..64  [10]
@@ -95,7 +98,7 @@ struct options {
     std::string format = "chat", out, profile = "auto";
     std::vector<std::string> corpus;
     std::size_t limit = 0, k = 200, rerank_top = 0, rerank_max_length = 256, keep = 10, max_tokens = 1024, max_new_tokens = 32;
-    bool no_rerank = false;
+    bool no_rerank = false, fusion = false;
 };
 
 std::size_t positive(const std::string& flag, const std::string& v) { return static_cast<std::size_t>(program::integer_flag(flag, v)); }
@@ -120,6 +123,7 @@ options parse(int argc, char** argv) {
         else if (a == "--k") o.k = positive(a, value());
         else if (a == "--reranker") o.reranker = value();
         else if (a == "--no-rerank") o.no_rerank = true;
+        else if (a == "--fusion") o.fusion = true;
         else if (a == "--rerank-top") o.rerank_top = positive(a, value());
         else if (a == "--rerank-max-length") o.rerank_max_length = positive(a, value());
         else if (a == "--keep") o.keep = positive(a, value());
@@ -143,6 +147,7 @@ options parse(int argc, char** argv) {
     if (!o.index.empty() && o.corpus.empty()) throw usage_error("--index needs the --corpus files it was built from");
     if (o.index.empty() && !o.corpus.empty()) throw usage_error("--corpus without --index: give the index built from it");
     if (o.no_rerank == !o.reranker.empty()) throw usage_error("give exactly one of --reranker DIR and --no-rerank");
+    if (o.fusion && o.no_rerank) throw usage_error("--fusion needs --reranker DIR");
     if (o.keep > 64) throw usage_error("--keep must be at most 64");
     if (o.rerank_top == 0) o.rerank_top = o.k;
     if (o.quant != "nf4" && o.quant != "none") throw usage_error("--quant must be nf4 or none, got \"" + o.quant + "\"");
@@ -160,8 +165,10 @@ double since(std::chrono::steady_clock::time_point t0) { return std::chrono::dur
 using passage_list = std::vector<std::pair<std::string, std::string>>;  // (title, text), best first
 
 /// Stage 1: the top o.k passages of every question, and the seconds each question took.
-std::vector<passage_list> retrieve_all(const options& o, const std::vector<data::hotpot_record>& records, std::vector<double>& secs) {
+std::vector<passage_list> retrieve_all(const options& o, const std::vector<data::hotpot_record>& records, std::vector<std::vector<float>>& scores,
+                                       std::vector<double>& secs) {
     std::vector<passage_list> out(records.size());
+    scores.assign(records.size(), {});
     secs.assign(records.size(), 0.0);
     std::vector<data::paragraph_passage> corpus;
     if (!o.index.empty()) corpus = cli::load_corpus(o.corpus, o.enc.limit, prog);
@@ -178,6 +185,7 @@ std::vector<passage_list> retrieve_all(const options& o, const std::vector<data:
             for (const auto& h : hits.at(0)) {
                 const auto& p = passages.at(static_cast<std::size_t>(h.passage));
                 out[qi].emplace_back(p.title, p.text);
+                scores[qi].push_back(h.score);
             }
         };
         if (o.index.empty()) {  // each question's own paragraphs, encoded per question (counted as retrieval time)
@@ -220,7 +228,8 @@ std::vector<passage_list> retrieve_all(const options& o, const std::vector<data:
 }
 
 /// Stage 2: the best o.keep passages of each list (cross-encoder order, or retrieval order with --no-rerank).
-void rerank_all(const options& o, const std::vector<data::hotpot_record>& records, std::vector<passage_list>& lists, std::vector<double>& secs) {
+void rerank_all(const options& o, const std::vector<data::hotpot_record>& records, std::vector<passage_list>& lists,
+                const std::vector<std::vector<float>>& scores, std::vector<double>& secs) {
     secs.assign(records.size(), 0.0);
     if (o.no_rerank) {
         for (auto& l : lists)
@@ -231,11 +240,12 @@ void rerank_all(const options& o, const std::vector<data::hotpot_record>& record
     cpu::context ctx;
     comp::reranker<comp::softmax_loss, cpu::backend> rr(ctx, o.reranker,
                                                         {.max_length = static_cast<std::int64_t>(o.rerank_max_length), .train = false});
+    if (o.fusion) rr.set_retriever_weight(comp::load_fusion(o.reranker));
     for (std::size_t qi = 0; qi < records.size(); ++qi) {
         const auto t0 = std::chrono::steady_clock::now();
         std::vector<comp::scored_passage> ps;
         for (std::size_t i = 0; i < lists[qi].size(); ++i)
-            ps.push_back({lists[qi][i].first, lists[qi][i].second, static_cast<float>(lists[qi].size() - i)});
+            ps.push_back({lists[qi][i].first, lists[qi][i].second, scores[qi][i]});
         const auto ranked = rr.rerank(records[qi].question, ps, o.rerank_top);
         passage_list kept;
         for (std::size_t i = 0; i < std::min(o.keep, ranked.size()); ++i) kept.emplace_back(ranked[i].title, ranked[i].chunk);
@@ -311,9 +321,10 @@ nlohmann::ordered_json run(const options& o) {
     std::cerr << prog << ": " << records.size() << " questions (split " << o.split << "), profile cpu (compile-time backend: cpu, fp32)\n";
 
     std::vector<double> t_retrieve, t_rerank;
-    auto lists = retrieve_all(o, records, t_retrieve);
+    std::vector<std::vector<float>> retrieval_scores;
+    auto lists = retrieve_all(o, records, retrieval_scores, t_retrieve);
     std::cerr << prog << ": retrieval done (" << (o.index.empty() ? "own paragraphs" : o.index) << ")\n";
-    rerank_all(o, records, lists, t_rerank);
+    rerank_all(o, records, lists, retrieval_scores, t_rerank);
     std::cerr << prog << ": " << (o.no_rerank ? "no reranking (retrieval order)" : "reranked with " + o.reranker) << ", keeping " << o.keep << "\n";
     const bool adapted = !o.adapter.empty() || !o.artifacts.empty();
     using lora = adapters::lora<16, 32>;
@@ -344,7 +355,7 @@ nlohmann::ordered_json run(const options& o) {
                                {"profile", "cpu"},
                                {"retrieval", o.index.empty() ? "own_paragraphs" : o.index},
                                {"k", o.k},
-                               {"rerank", o.no_rerank ? "none" : o.reranker},
+                               {"rerank", o.no_rerank ? "none" : o.reranker + (o.fusion ? " (fusion)" : "")},
                                {"keep", o.keep},
                                {"generator", o.generator},
                                {"quant", o.quant},

@@ -4,7 +4,9 @@
 // (Q4_1 GGUF, NF4, short prompt budget, 4 new tokens). Checks: exit status, the JSON summary (3
 // passages kept from 5, per-question stage latencies > 0 and consistent with their means, metrics
 // present), a prediction file hoprag-evaluate accepts with the same F1; --no-rerank without an
-// index (each question's own paragraphs) keeps the first --keep in retrieval order; bad usage exits 2.
+// index (each question's own paragraphs) keeps the first --keep in retrieval order; --fusion with a
+// retriever weight that dominates the logits answers exactly like --no-rerank (same kept passages in
+// the same order); bad usage exits 2.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -13,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hoprag/components/reranker.hpp"
 #include "hoprag/data/heldout_split.hpp"
 #include "hoprag/eval/hotpot_predictions_io.hpp"
 #include "models/cross_encoder_tiny.hpp"
@@ -96,6 +99,21 @@ TEST_CASE("hoprag-pipeline: retrieve -> rerank -> generate -> metrics on 2 quest
         CHECK(s2.at("retrieval") == "own_paragraphs");
         CHECK(s2.at("per_question")[0].at("rerank_s").get<double>() == 0);
     }
+    SECTION("--fusion: a dominant retriever weight keeps the retrieval order") {
+        const fs::path fused = dir / "fused";
+        fs::copy(rr, fused, fs::copy_options::recursive);
+        components::save_fusion(fused, 1e4f);
+        const std::string idx = " --index '" + (dir / "x.idx").string() + "' --corpus '" + q.string() + "' --rerank-max-length 64";
+        const auto run = [&](const std::string& flags, const std::string& name) {
+            return test::run_command(env + (bin / "hoprag-pipeline").string() + common + idx + flags + " --out '" + (dir / (name + ".json")).string() +
+                                     "' > '" + (dir / name).string() + "' 2>&1");
+        };
+        REQUIRE(run(" --no-rerank", "plain") == 0);
+        REQUIRE(run(" --fusion --reranker '" + fused.string() + "'", "fusion") == 0);
+        CHECK(last_json(dir / "fusion").at("rerank") == fused.string() + " (fusion)");
+        CHECK(test::slurp(dir / "fusion.json") == test::slurp(dir / "plain.json"));
+        CHECK(run(" --fusion --reranker '" + rr.string() + "'", "no_weight") == 1);  // no fusion.json in the folder
+    }
     SECTION("bad usage exits 2") {
         const std::string p = (bin / "hoprag-pipeline").string();
         CHECK(test::run_command(p + common + " --out x 2>/dev/null") == 2);  // neither --reranker nor --no-rerank
@@ -103,6 +121,7 @@ TEST_CASE("hoprag-pipeline: retrieve -> rerank -> generate -> metrics on 2 quest
         CHECK(test::run_command(p + " --model m --no-rerank 2>/dev/null") == 2);
         CHECK(test::run_command(p + common + " --no-rerank --out x --profile t4 2>/dev/null") == 2);
         CHECK(test::run_command(p + common + " --no-rerank --out x --index i.idx 2>/dev/null") == 2);  // no --corpus
+        CHECK(test::run_command(p + common + " --no-rerank --fusion --out x 2>/dev/null") == 2);
         CHECK(test::run_command(p + " --help > /dev/null") == 0);
     }
 }
