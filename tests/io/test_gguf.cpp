@@ -16,6 +16,7 @@
 
 #include "hoprag/core/rng.hpp"
 #include "hoprag/io/gguf.hpp"
+#include "support/files.hpp"
 #include "support/reference.hpp"
 
 using namespace hoprag;
@@ -196,10 +197,7 @@ TEST_CASE("gguf: version 2 files read like version 3; version 1 is refused", "[i
 
 TEST_CASE("gguf: real SmolLM2-135M-Instruct Q4_1 equals the gguf package bit for bit", "[io][gguf][model]") {
     const fs::path model = fs::path(test::source_dir()) / ".cache" / "models" / "smollm2-135m-instruct" / "SmolLM2-135M-Instruct.Q4_1.gguf";
-    if (!fs::exists(model)) {
-        WARN("SKIPPED: " << model.string() << " is absent (run scripts/setup); 1 check skipped");
-        return;
-    }
+    test::require_setup_input(model);
     const io::gguf_file f(model);
     const auto want = read_json(golden("gguf_smollm2.json"));
     REQUIRE(f.version() == want["version"].get<std::uint32_t>());

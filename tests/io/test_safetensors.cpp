@@ -221,10 +221,7 @@ TEST_CASE("safetensors: sharded checkpoint through model.safetensors.index.json"
 
 TEST_CASE("safetensors: real all-MiniLM-L6-v2 weights match the reference reader", "[io][safetensors][model]") {
     const fs::path model = fs::path(test::source_dir()) / ".cache" / "models" / "all-minilm-l6-v2";
-    if (!fs::exists(model / "model.safetensors")) {
-        WARN("SKIPPED: " << (model / "model.safetensors").string() << " is absent (run scripts/setup); 1 check skipped");
-        return;
-    }
+    test::require_setup_input(model / "model.safetensors");
     const io::safetensors_checkpoint ck(model);
     const auto want = read_json(fs::path(test::source_dir()) / "tests" / "golden" / "safetensors_minilm.json");
     REQUIRE(ck.tensors().size() == want.size());

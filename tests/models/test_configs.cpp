@@ -13,6 +13,7 @@
 #include "hoprag/io/durable_file.hpp"
 #include "hoprag/models/bert/config.hpp"
 #include "hoprag/models/llama/config.hpp"
+#include "support/files.hpp"
 #include "support/reference.hpp"
 
 using namespace hoprag;
@@ -57,10 +58,7 @@ fs::path write_gguf(const std::string& name, const std::string& arch, const std:
 }  // namespace
 
 TEST_CASE("bert config from the real all-MiniLM-L6-v2 config.json", "[models][config]") {
-    if (!fs::exists(model_dir / "all-minilm-l6-v2" / "config.json")) {
-        WARN("SKIPPED: all-MiniLM config.json absent (run scripts/setup); 1 check skipped");
-        return;
-    }
+    test::require_setup_input(model_dir / "all-minilm-l6-v2" / "config.json");
     const auto c = models::bert::load_config(model_dir / "all-minilm-l6-v2");
     REQUIRE(c.vocab_size == 30522);
     REQUIRE(c.hidden_size == 384);
@@ -96,10 +94,7 @@ TEST_CASE("bert config errors name the file and key", "[models][config]") {
 
 TEST_CASE("llama config from the real SmolLM2 GGUF agrees with its config.json", "[models][config]") {
     const auto gguf_path = model_dir / "smollm2-135m-instruct" / "SmolLM2-135M-Instruct.Q4_1.gguf";
-    if (!fs::exists(gguf_path)) {
-        WARN("SKIPPED: SmolLM2 GGUF absent (run scripts/setup); 1 check skipped");
-        return;
-    }
+    test::require_setup_input(gguf_path);
     const io::gguf_file g(gguf_path);
     const auto c = models::llama::config_from_gguf(g);
     REQUIRE(c.num_layers == 30);

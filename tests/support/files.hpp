@@ -1,6 +1,9 @@
-// Test support: scratch folders under the build tree, whole-file and per-line reads, and running
-// a shell command for its exit status (the program tests).
+// Test support: scratch folders under the build tree, whole-file and per-line reads, a check that
+// an input provided by scripts/setup is present, and running a shell command for its exit status
+// (the program tests).
 #pragma once
+
+#include <catch2/catch.hpp>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +39,12 @@ inline std::vector<std::string> lines_of(const std::filesystem::path& p) {
     std::vector<std::string> out;
     for (std::string l; std::getline(in, l);) out.push_back(l);
     return out;
+}
+
+/// Fails the current test (never skips it) when `p`, an input that scripts/setup provides (a model
+/// file, the reference-tool venv), does not exist: a test must not pass without its input.
+inline void require_setup_input(const std::filesystem::path& p) {
+    if (!std::filesystem::exists(p)) FAIL(p.string() << " is missing: run scripts/setup");
 }
 
 /// Runs `cmd` with the shell; its exit status (128 when it did not exit normally).

@@ -2,8 +2,8 @@
 // trip through read_tfrecords (odd and empty payloads, a cut-off tail at every byte, corrupted
 // bytes), the events a tensorboard_writer writes decoded by an independent protobuf walker in
 // this file, and a read-back by the PyPI `tensorboard` package's EventFileLoader through the
-// project venv (.venv/bin/python). Where that python or package is missing, the read-back is
-// reported with WARN as NOT run (it is never counted as passed).
+// project venv (.venv/bin/python, made by scripts/setup). Where that python or package is missing
+// the read-back test fails and says to run scripts/setup.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -236,12 +236,9 @@ TEST_CASE("tensorboard_writer events decode to the protobuf fields of event.prot
 
 TEST_CASE("the PyPI tensorboard package reads the event file back", "[train][tensorboard][python]") {
     const std::string python = test::source_dir() + "/.venv/bin/python";
-    const bool have = fs::exists(python) && std::system(("'" + python + "' -c 'import tensorboard' >/dev/null 2>&1").c_str()) == 0;
-    if (!have) {
-        WARN("NOT RUN: read-back by the PyPI tensorboard package (" << python
-                                                                    << " or its tensorboard package is missing; run scripts/setup --golden)");
-        return;
-    }
+    test::require_setup_input(python);
+    if (test::run_command("'" + python + "' -c 'import tensorboard' >/dev/null 2>&1") != 0)
+        FAIL(python << " cannot import tensorboard: run scripts/setup");
     const auto dir = temp_dir("tbpython");
     std::string path;
     {
