@@ -118,7 +118,7 @@ TEST_CASE("the held-out split is a fixed rule on _id", "[reranker][split]") {
     for (int i = 0; i < 4000; ++i) held += comp::held_out("id" + std::to_string(i));
     CHECK(held > 850);
     CHECK(held < 1150);
-    CHECK(comp::held_out("5a8b57f25542995d1e6f1371") == (comp::fnv1a64("5a8b57f25542995d1e6f1371") % 4 == 0));
+    CHECK(comp::held_out("5a8b57f25542995d1e6f1371") == (hoprag::fnv1a64("5a8b57f25542995d1e6f1371") % 4 == 0));
 }
 
 TEST_CASE("a bad retrieval line is refused naming file and line", "[reranker][errors]") {

@@ -165,7 +165,7 @@ TEST_CASE("length_buckets groups similar lengths, covers every index once, deter
 }
 
 TEST_CASE("held-out split: fnv1a64 of _id modulo 8, over the shared dev sample", "[prompt][split]") {
-    // independent FNV-1a 64 loop with the project's offset basis 1469598103934665603 (components::fnv1a64;
+    // independent FNV-1a 64 loop with the project's offset basis 1469598103934665603 (hoprag::fnv1a64;
     // note: not the standard basis 14695981039346656037)
     auto fnv = [](const std::string& s) {
         unsigned long long h = 1469598103934665603ull;

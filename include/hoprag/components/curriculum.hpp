@@ -30,6 +30,7 @@
 
 #include "hoprag/components/curriculum_schedules.hpp"
 #include "hoprag/core/error.hpp"
+#include "hoprag/core/hash.hpp"
 #include "hoprag/core/rng.hpp"
 #include "hoprag/data/bundle.hpp"
 #include "hoprag/data/corpus.hpp"
@@ -53,13 +54,6 @@ struct curriculum_input {
     data::ranked_passages candidates;
     std::vector<std::uint32_t> hard_negatives;
 };
-
-/// FNV-1a 64 of a string (example keys).
-[[nodiscard]] inline std::uint64_t fnv1a64(std::string_view s) {
-    std::uint64_t h = 1469598103934665603ull;
-    for (const unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-    return h;
-}
 
 template <class Schedule>
 class curriculum {

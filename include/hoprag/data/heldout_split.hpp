@@ -1,5 +1,5 @@
 // The held-out evaluation split of HotpotQA questions, fixed by "_id": a question is held out when
-// components::fnv1a64 of its "_id" bytes (FNV-1a 64 loop, h = (h ^ byte) * 1099511628211, with the
+// fnv1a64 (core/hash.hpp) of its "_id" bytes (FNV-1a 64 loop, h = (h ^ byte) * 1099511628211, with the
 // project's offset basis 1469598103934665603 -- not the standard 14695981039346656037) is 0 modulo
 // `modulus` (default 8, about 1 in 8). On the shared 940-question dev sample this holds out 105;
 // generator training uses the train sample plus the dev questions that are not held out. The rule depends only on the id, not on file order.
@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "hoprag/components/curriculum.hpp"  // fnv1a64
 #include "hoprag/core/error.hpp"
+#include "hoprag/core/hash.hpp"
 #include "hoprag/data/hotpotqa_record.hpp"
 
 namespace hoprag::data {
@@ -21,7 +21,7 @@ inline constexpr std::uint64_t heldout_modulus = 8;
 /// Whether the question with "_id" `id` is held out (fnv1a64(id) % modulus == 0).
 [[nodiscard]] inline bool is_heldout(std::string_view id, std::uint64_t modulus = heldout_modulus) {
     if (modulus == 0) throw config_error("is_heldout: modulus must be at least 1");
-    return components::fnv1a64(id) % modulus == 0;
+    return fnv1a64(id) % modulus == 0;
 }
 
 /// Which part of a question set to keep.
