@@ -16,7 +16,6 @@
 
 #include "hoprag/components/answerer.hpp"
 #include "hoprag/components/generator.hpp"
-#include "hoprag/cpu/backend.hpp"
 #include "hoprag/data/heldout_split.hpp"
 #include "hoprag/data/hotpotqa.hpp"
 #include "hoprag/data/prompt.hpp"
@@ -28,6 +27,7 @@
 #include "hoprag/io/durable_file.hpp"
 #include "hoprag/tokenizers/load_tokenizer.hpp"
 #include "hoprag/train/artifact_store.hpp"
+#include "device_flag.hpp"
 #include "program_main.hpp"
 
 namespace {
@@ -48,12 +48,13 @@ passages; "insufficient context" (or no answer) gives an empty answer with no su
 Model:
   --model PATH          GGUF file or Hugging Face folder of a Llama-family model (tokenizer from it)
   --quant nf4|none      quantise block linears to NF4 at load (default nf4) or keep f32
+  --device D            cpu|cuda|auto (auto: cuda when a GPU is present; default auto)
   --adapter DIR         PEFT LoRA folder (rank 16, alpha 32, all linear layers)
   --artifacts DIR       artifact store of hoprag-train-generator: loads alias "best" of artifact
                         "adapter" (--artifact-ref REF picks another version or alias)
 Input and output:
   --questions FILE      HotpotQA questions (answers and supporting facts used only for metrics)
-  --split all|heldout|training  held-out rule: components::fnv1a64("_id") % 8 == 0 (default all)
+  --split all|heldout|training  held-out rule: fnv1a64("_id") % 8 == 0 (default all)
   --limit N             only the first N questions (after --split)
   --retrieved FILE      ranked passages, JSON Lines {"_id", "passages": [{"title", "chunk", "score"}]}
   --top N               passages per question from --retrieved (default 10)
@@ -75,11 +76,9 @@ using program::usage_error;
 
 struct options {
     std::string model, quant = "nf4", adapter, artifacts, artifact_ref = "best", questions, retrieved, out, generations;
-    std::string split = "all", format = "chat";
+    std::string split = "all", format = "chat", device = "auto";
     std::size_t top = 10, limit = 0, max_tokens = 1024, max_new_tokens = 32;
 };
-
-std::size_t positive(const std::string& flag, const std::string& v) { return static_cast<std::size_t>(program::integer_flag(flag, v)); }
 
 options parse(int argc, char** argv) {
     options o;
@@ -92,19 +91,20 @@ options parse(int argc, char** argv) {
         if (a == "--help" || a == "-h") throw usage_error("");
         if (a == "--model") o.model = value();
         else if (a == "--quant") o.quant = value();
+        else if (a == "--device") o.device = value();
         else if (a == "--adapter") o.adapter = value();
         else if (a == "--artifacts") o.artifacts = value();
         else if (a == "--artifact-ref") o.artifact_ref = value();
         else if (a == "--questions") o.questions = value();
         else if (a == "--split") o.split = value();
-        else if (a == "--limit") o.limit = positive(a, value());
+        else if (a == "--limit") o.limit = program::size_flag(a, value());
         else if (a == "--retrieved") o.retrieved = value();
-        else if (a == "--top") o.top = positive(a, value());
+        else if (a == "--top") o.top = program::size_flag(a, value());
         else if (a == "--out") o.out = value();
         else if (a == "--generations") o.generations = value();
         else if (a == "--format") o.format = value();
-        else if (a == "--max-tokens") o.max_tokens = positive(a, value());
-        else if (a == "--max-new-tokens") o.max_new_tokens = positive(a, value());
+        else if (a == "--max-tokens") o.max_tokens = program::size_flag(a, value());
+        else if (a == "--max-new-tokens") o.max_new_tokens = program::size_flag(a, value());
         else throw usage_error("unknown option " + a);
     }
     if (o.model.empty()) throw usage_error("--model PATH is required");
@@ -133,9 +133,9 @@ hoprag::components::question_contexts ranked_paragraphs(const hoprag::data::hotp
     return c;
 }
 
-template <class Quant, class Adapter>
+template <class Quant, class Adapter, class Backend>
 nlohmann::ordered_json run(const options& o) {
-    using gen_t = hoprag::components::generator<Quant, Adapter, hoprag::cpu::backend>;
+    using gen_t = hoprag::components::generator<Quant, Adapter, Backend>;
     namespace fs = std::filesystem;
     auto records = hoprag::data::load_all(o.questions);
     const auto part = o.split == "heldout" ? hoprag::data::split_part::heldout
@@ -150,7 +150,7 @@ nlohmann::ordered_json run(const options& o) {
     std::unordered_map<std::string, std::vector<hoprag::data::retrieved_passage>> retrieved;
     if (!o.retrieved.empty()) retrieved = hoprag::data::read_retrieved_passages(o.retrieved, o.top, true);
 
-    hoprag::cpu::context ctx;
+    typename Backend::context ctx;
     const auto t_load = std::chrono::steady_clock::now();
     const fs::path model(o.model);
     gen_t g = fs::is_directory(model) ? gen_t::from_hf(ctx, model) : gen_t::from_gguf(ctx, model);
@@ -245,10 +245,12 @@ int main(int argc, char** argv) {
         using lora = hoprag::adapters::lora<16, 32>;
         namespace q = hoprag::quant;
         const bool adapted = !o.adapter.empty() || !o.artifacts.empty();
-        nlohmann::ordered_json out;
-        if (o.quant == "nf4") out = adapted ? run<q::nf4, lora>(o) : run<q::nf4, hoprag::adapters::none>(o);
-        else out = adapted ? run<q::none, lora>(o) : run<q::none, hoprag::adapters::none>(o);
-        std::cout << out.dump() << std::endl;
-        return 0;
+        return program::run_on_device("hoprag-answer", o.device, [&]<class B>() {
+            nlohmann::ordered_json out;
+            if (o.quant == "nf4") out = adapted ? run<q::nf4, lora, B>(o) : run<q::nf4, hoprag::adapters::none, B>(o);
+            else out = adapted ? run<q::none, lora, B>(o) : run<q::none, hoprag::adapters::none, B>(o);
+            std::cout << out.dump() << std::endl;
+            return 0;
+        });
     });
 }

@@ -17,7 +17,6 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/backend/profile.hpp"
-#include "hoprag/cpu/backend.hpp"
 #include "hoprag/data/hotpotqa.hpp"
 #include "hoprag/io/gguf.hpp"
 #include "hoprag/io/safetensors_index.hpp"
@@ -26,6 +25,7 @@
 #include "hoprag/tokenizers/tokenizer_json.hpp"
 #include "hoprag/train/adamw.hpp"
 #include "hoprag/train/schedule.hpp"
+#include "device_flag.hpp"
 
 namespace fs = std::filesystem;
 using namespace hoprag;
@@ -39,6 +39,7 @@ constexpr const char* usage =
     "  --models DIR  model folder made by scripts/setup (default .cache/models)\n"
     "  --steps N     classifier training steps (default 300)\n"
     "  --seed S      seed of every random choice (default 1)\n"
+    "  --device D    cpu|cuda|auto: the backend of the classifier (auto: cuda when a GPU is present)\n"
     "Prints progress to stderr and one JSON object with the results as the last line of stdout.\n";
 
 struct options {
@@ -46,6 +47,7 @@ struct options {
     fs::path models = ".cache/models";
     std::int64_t steps = 300;
     std::uint64_t seed = 1;
+    std::string device = "auto";
 };
 
 options parse(int argc, char** argv) {
@@ -63,6 +65,7 @@ options parse(int argc, char** argv) {
         else if (a == "--models") o.models = value();
         else if (a == "--steps") o.steps = std::stoll(value());
         else if (a == "--seed") o.seed = std::stoull(value());
+        else if (a == "--device") o.device = value();
         else throw config_error("unknown option " + a + " (see --help)");
     }
     return o;
@@ -134,42 +137,46 @@ int main(int argc, char** argv) try {
 
     // 4. question-type classifier trained with the core op set
     t0 = std::chrono::steady_clock::now();
-    cpu::context ctx(opt.seed);
-    const mlp::config mc{.inputs = 512, .hidden = 64, .classes = 2};
-    const auto xtr = features(tok, train, mc.inputs), xdev = features(tok, dev, mc.inputs);
-    const auto ytr = labels(train), ydev = labels(dev);
-    const auto n = static_cast<std::int64_t>(train.size()), nd = static_cast<std::int64_t>(dev.size());
-    auto params = mlp::allocate_parameters(ctx, mc), grads = mlp::allocate_parameters(ctx, mc);
-    auto m = mlp::allocate_parameters(ctx, mc), v = mlp::allocate_parameters(ctx, mc);
-    mlp::initialize(ctx, mc, params);
-    mlp::zero(ctx, m);
-    mlp::zero(ctx, v);
-    auto act = mlp::allocate_activations(ctx, mc, n);
-    buffer<cpu::context, float> dlogits(ctx, static_cast<std::size_t>(n * mc.classes)), dhidden(ctx, static_cast<std::size_t>(n * mc.hidden));
-    const auto tensors = mlp::adamw_tensors(params, m, v, grads);
-    const train::adamw_hparams hp{.weight_decay = 0.01f};
-    const train::warmup_cosine_lr sched(3e-3f, opt.steps / 10, opt.steps, 0.1f);
-    double loss = 0.0;
-    for (std::int64_t step = 0; step < opt.steps; ++step) {
-        mlp::zero(ctx, grads);
-        mlp::forward(ctx, mc, params, act, xtr.data(), ytr.data(), n);
-        loss = 0.0;
-        for (float l : act.loss.to_host()) loss += l / static_cast<double>(n);
-        mlp::backward(ctx, mc, params, act, grads, dlogits, dhidden, xtr.data(), ytr.data(), n, n);
-        adamw_update(ctx, std::span<const train::adamw_tensor>(tensors), train::make_adamw_step(hp, step + 1, sched.lr(step)));
-        if ((step + 1) % 50 == 0) std::fprintf(stderr, "[classifier] step %lld/%lld loss %.4f\n", static_cast<long long>(step + 1),
-                                                 static_cast<long long>(opt.steps), loss);
-    }
-    auto dev_act = mlp::allocate_activations(ctx, mc, nd);
-    mlp::forward(ctx, mc, params, dev_act, xdev.data(), ydev.data(), nd);
-    const auto logits = dev_act.logits.to_host();
-    std::int64_t correct = 0;
-    for (std::int64_t i = 0; i < nd; ++i) correct += (logits[2 * i + 1] > logits[2 * i]) == (ydev[static_cast<std::size_t>(i)] == 1);
-    const double acc = static_cast<double>(correct) / static_cast<double>(nd);
-    const double majority = std::max<double>(n_cmp, nd - n_cmp) / static_cast<double>(nd);
-    std::fprintf(stderr, "[classifier] %lld parameters, train loss %.4f, dev accuracy %.3f (majority baseline %.3f) in %.2f s\n",
-                 static_cast<long long>(mlp::count(params)), loss, acc, majority, seconds_since(t0));
-    result["type_classifier"] = {{"train_loss", loss}, {"dev_accuracy", acc}, {"majority_baseline", majority}};
+    program::run_on_device("hoprag-demo", opt.device, [&]<class Backend>() {
+        using context = typename Backend::context;
+        context ctx(opt.seed);
+        const mlp::config mc{.inputs = 512, .hidden = 64, .classes = 2};
+        const auto xtr = features(tok, train, mc.inputs), xdev = features(tok, dev, mc.inputs);
+        const auto ytr = labels(train), ydev = labels(dev);
+        const auto n = static_cast<std::int64_t>(train.size()), nd = static_cast<std::int64_t>(dev.size());
+        auto params = mlp::allocate_parameters(ctx, mc), grads = mlp::allocate_parameters(ctx, mc);
+        auto m = mlp::allocate_parameters(ctx, mc), v = mlp::allocate_parameters(ctx, mc);
+        mlp::initialize(ctx, mc, params);
+        mlp::zero(ctx, m);
+        mlp::zero(ctx, v);
+        auto act = mlp::allocate_activations(ctx, mc, n);
+        buffer<context, float> dlogits(ctx, static_cast<std::size_t>(n * mc.classes)), dhidden(ctx, static_cast<std::size_t>(n * mc.hidden));
+        const auto tensors = mlp::adamw_tensors(params, m, v, grads);
+        const train::adamw_hparams hp{.weight_decay = 0.01f};
+        const train::warmup_cosine_lr sched(3e-3f, opt.steps / 10, opt.steps, 0.1f);
+        double loss = 0.0;
+        for (std::int64_t step = 0; step < opt.steps; ++step) {
+            mlp::zero(ctx, grads);
+            mlp::forward(ctx, mc, params, act, xtr.data(), ytr.data(), n);
+            loss = 0.0;
+            for (float l : act.loss.to_host()) loss += l / static_cast<double>(n);
+            mlp::backward(ctx, mc, params, act, grads, dlogits, dhidden, xtr.data(), ytr.data(), n, n);
+            adamw_update(ctx, std::span<const train::adamw_tensor>(tensors), train::make_adamw_step(hp, step + 1, sched.lr(step)));
+            if ((step + 1) % 50 == 0) std::fprintf(stderr, "[classifier] step %lld/%lld loss %.4f\n", static_cast<long long>(step + 1),
+                                                     static_cast<long long>(opt.steps), loss);
+        }
+        auto dev_act = mlp::allocate_activations(ctx, mc, nd);
+        mlp::forward(ctx, mc, params, dev_act, xdev.data(), ydev.data(), nd);
+        const auto logits = dev_act.logits.to_host();
+        std::int64_t correct = 0;
+        for (std::int64_t i = 0; i < nd; ++i) correct += (logits[2 * i + 1] > logits[2 * i]) == (ydev[static_cast<std::size_t>(i)] == 1);
+        const double acc = static_cast<double>(correct) / static_cast<double>(nd);
+        const double majority = std::max<double>(n_cmp, nd - n_cmp) / static_cast<double>(nd);
+        std::fprintf(stderr, "[classifier] %lld parameters, train loss %.4f, dev accuracy %.3f (majority baseline %.3f) in %.2f s\n",
+                     static_cast<long long>(mlp::count(params)), loss, acc, majority, seconds_since(t0));
+        result["type_classifier"] = {{"train_loss", loss}, {"dev_accuracy", acc}, {"majority_baseline", majority}};
+        return 0;
+    });
     result["seconds"] = seconds_since(t_start);
     std::printf("%s\n", result.dump().c_str());
     return 0;

@@ -15,9 +15,9 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/components/generator.hpp"
-#include "hoprag/cpu/backend.hpp"
 #include "hoprag/tokenizers/chat_template.hpp"
 #include "hoprag/tokenizers/load_tokenizer.hpp"
+#include "device_flag.hpp"
 #include "program_main.hpp"
 
 namespace fs = std::filesystem;
@@ -48,7 +48,7 @@ Exit status: 0 done, 1 error (one line on stderr naming the input line or file),
 using program::usage_error;
 
 struct options {
-    std::string model, adapter, quant = "none";
+    std::string model, adapter, quant = "none", device = "auto";
     std::int64_t max_new_tokens = 64;
     double temperature = 0.0, top_p = 1.0;
     std::uint64_t seed = 0;
@@ -67,6 +67,7 @@ options parse_args(int argc, char** argv) {
         if (a == "--model") o.model = value();
         else if (a == "--adapter") o.adapter = value();
         else if (a == "--quant") o.quant = value();
+        else if (a == "--device") o.device = value();
         else if (a == "--max-new-tokens") o.max_new_tokens = program::number_flag<std::int64_t>(a, value());
         else if (a == "--temperature") o.temperature = program::number_flag<double>(a, value());
         else if (a == "--top-p") o.top_p = program::number_flag<double>(a, value());
@@ -94,18 +95,19 @@ std::string cut_at_stop(std::string text, const std::vector<std::string>& stops)
     return text;
 }
 
-template <class Quant>
+template <class Quant, class Backend>
 int run(const options& o) {
-    using gen_t = components::generator<Quant, adapters::none, cpu::backend>;
+    using context = typename Backend::context;
+    using gen_t = components::generator<Quant, adapters::none, Backend>;
     const auto t0 = std::chrono::steady_clock::now();
-    cpu::context ctx;
+    context ctx;
     const fs::path model(o.model);
     if (!fs::exists(model)) throw io_error(o.model + ": no such file or folder (--model wants a GGUF file or a Hugging Face folder)");
     const bool folder = fs::is_directory(model);
     auto gen = folder ? gen_t::from_hf(ctx, model) : gen_t::from_gguf(ctx, model);
     const auto tok = tokenizers::load_tokenizer(model);
     auto lin = gen.make_linears();
-    std::optional<adapters::lora_adapters<cpu::context>> lora;
+    std::optional<adapters::lora_adapters<context>> lora;
     if (!o.adapter.empty()) {
         if (!fs::is_directory(o.adapter)) throw io_error(o.adapter + ": not a folder (--adapter wants a PEFT LoRA folder)");
         lora = adapters::load_peft(ctx, o.adapter, gen.config());
@@ -176,6 +178,8 @@ int main(int argc, char** argv) {
         for (int i = 1; i < argc; ++i)
             if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") throw usage_error("");
         const options o = parse_args(argc, argv);
-        return o.quant == "nf4" ? run<quant::nf4>(o) : run<quant::none>(o);
+        return program::run_on_device("hoprag-generate", o.device, [&]<class Backend>() {
+            return o.quant == "nf4" ? run<quant::nf4, Backend>(o) : run<quant::none, Backend>(o);
+        });
     });
 }

@@ -10,7 +10,6 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/components/retriever.hpp"
-#include "hoprag/cpu/backend.hpp"
 #include "retrieval_cli.hpp"
 
 namespace {
@@ -56,11 +55,12 @@ int main(int argc, char** argv) {
         if (out.empty() && !print_header) throw cli::usage_error("--out INDEX is required");
         if (files.empty()) throw cli::usage_error("give at least one HotpotQA file");
         const auto passages = cli::load_corpus(files, flags.limit, prog);
-        return cli::dispatch(flags, [&]<class Pooling, class Storage>() {
+        return cli::dispatch(prog, flags, [&]<class Backend, class Pooling, class Storage>() {
+            using context = typename Backend::context;
             namespace bert = hoprag::models::bert;
             namespace comp = hoprag::components;
-            hoprag::cpu::context ctx(0, cli::stderr_sink(prog));
-            bert::encoder<hoprag::cpu::context, Pooling> enc(ctx, flags.model, flags.options);
+            context ctx(0, cli::stderr_sink(prog));
+            bert::encoder<context, Pooling> enc(ctx, flags.model, flags.options);
             const auto build = [&](auto& index) {
                 using retriever = comp::retriever<decltype(enc), std::remove_reference_t<decltype(index)>>;
                 retriever r(enc, index, ctx);
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
                 j["passages_per_s"] = rate;
                 return j;
             };
-            const auto header = comp::retriever<decltype(enc), comp::flat_index<hoprag::cpu::context, Storage>>::header_for(enc, passages);
+            const auto header = comp::retriever<decltype(enc), comp::flat_index<context, Storage>>::header_for(enc, passages);
             nlohmann::ordered_json j;
             if (print_header) {
                 j["model"] = header.model;
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
                 j["ef_construction"] = index.kind().ef_construction;
                 j["ef_search"] = index.kind().ef_search;
             } else {
-                comp::flat_index<hoprag::cpu::context, Storage> index(ctx, header);
+                comp::flat_index<context, Storage> index(ctx, header);
                 j = build(index);
                 j["kind"] = "flat";
                 j["storage"] = std::string(Storage::name);

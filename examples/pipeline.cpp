@@ -8,8 +8,8 @@
 // -> official metrics (eval/hotpot_metrics.hpp) and the supported-answer rate. The stages run one
 // after another over all questions (each model is loaded once and freed before the next), and
 // every question is timed per stage; the latencies go to stderr and into the JSON summary (the last
-// stdout line). Backend: chosen at compile time — this build runs on the CPU backend (profile cpu,
-// fp32 compute); --profile auto detects it.
+// stdout line). Backend: --device, resolved once at the edge (every stage is templated on it);
+// only the CPU backend (profile cpu, fp32 compute) has a path yet.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,7 +29,6 @@
 #include "hoprag/components/generator.hpp"
 #include "hoprag/components/reranker.hpp"
 #include "hoprag/components/retriever.hpp"
-#include "hoprag/cpu/backend.hpp"
 #include "hoprag/data/heldout_split.hpp"
 #include "hoprag/data/hotpotqa.hpp"
 #include "hoprag/eval/citations.hpp"
@@ -83,6 +82,7 @@ Generation:
 Other:
   --out PRED.json       official prediction file (written durably)
   --profile cpu|auto    hardware profile; this build runs the CPU backend (fp32)  [auto]
+  --device D            cpu|cuda|auto (auto: cuda when a GPU is present)  [auto]
   --help                show this text
 Last stdout line: {"questions", "profile", "rerank", "metrics": {em, f1, sp_em, sp_f1, joint_em,
 joint_f1}, "supported_answer_rate", "both_gold_kept_rate", "latency_s": {retrieve, rerank, generate,
@@ -101,8 +101,6 @@ struct options {
     bool no_rerank = false, fusion = false;
 };
 
-std::size_t positive(const std::string& flag, const std::string& v) { return static_cast<std::size_t>(program::integer_flag(flag, v)); }
-
 options parse(int argc, char** argv) {
     options o;
     for (int i = 1; i < argc; ++i) {
@@ -119,22 +117,22 @@ options parse(int argc, char** argv) {
         else if (a == "--corpus") o.corpus.push_back(value());
         else if (a == "--questions") o.questions = value();
         else if (a == "--split") o.split = value();
-        else if (a == "--limit") o.limit = positive(a, value());
-        else if (a == "--k") o.k = positive(a, value());
+        else if (a == "--limit") o.limit = program::size_flag(a, value());
+        else if (a == "--k") o.k = program::size_flag(a, value());
         else if (a == "--reranker") o.reranker = value();
         else if (a == "--no-rerank") o.no_rerank = true;
         else if (a == "--fusion") o.fusion = true;
-        else if (a == "--rerank-top") o.rerank_top = positive(a, value());
-        else if (a == "--rerank-max-length") o.rerank_max_length = positive(a, value());
-        else if (a == "--keep") o.keep = positive(a, value());
+        else if (a == "--rerank-top") o.rerank_top = program::size_flag(a, value());
+        else if (a == "--rerank-max-length") o.rerank_max_length = program::size_flag(a, value());
+        else if (a == "--keep") o.keep = program::size_flag(a, value());
         else if (a == "--generator") o.generator = value();
         else if (a == "--quant") o.quant = value();
         else if (a == "--adapter") o.adapter = value();
         else if (a == "--artifacts") o.artifacts = value();
         else if (a == "--artifact-ref") o.artifact_ref = value();
         else if (a == "--format") o.format = value();
-        else if (a == "--max-tokens") o.max_tokens = positive(a, value());
-        else if (a == "--max-new-tokens") o.max_new_tokens = positive(a, value());
+        else if (a == "--max-tokens") o.max_tokens = program::size_flag(a, value());
+        else if (a == "--max-new-tokens") o.max_new_tokens = program::size_flag(a, value());
         else if (a == "--out") o.out = value();
         else if (a == "--profile") o.profile = value();
         else throw usage_error("unknown option " + a);
@@ -165,6 +163,7 @@ double since(std::chrono::steady_clock::time_point t0) { return std::chrono::dur
 using passage_list = std::vector<std::pair<std::string, std::string>>;  // (title, text), best first
 
 /// Stage 1: the top o.k passages of every question, and the seconds each question took.
+template <class Backend>
 std::vector<passage_list> retrieve_all(const options& o, const std::vector<data::hotpot_record>& records, std::vector<std::vector<float>>& scores,
                                        std::vector<double>& secs) {
     std::vector<passage_list> out(records.size());
@@ -172,12 +171,13 @@ std::vector<passage_list> retrieve_all(const options& o, const std::vector<data:
     secs.assign(records.size(), 0.0);
     std::vector<data::paragraph_passage> corpus;
     if (!o.index.empty()) corpus = cli::load_corpus(o.corpus, o.enc.limit, prog);
-    return cli::dispatch(o.enc, [&]<class Pooling, class Storage>() {
+    return cli::dispatch_types<Backend>(o.enc, [&]<class B, class Pooling, class Storage>() {
         namespace bert = models::bert;
         namespace comp = components;
-        cpu::context ctx(0, {});
-        bert::encoder<cpu::context, Pooling> enc(ctx, o.enc.model, o.enc.options);
-        using flat = comp::flat_index<cpu::context, Storage>;
+        using context = typename B::context;
+        context ctx(0, {});
+        bert::encoder<context, Pooling> enc(ctx, o.enc.model, o.enc.options);
+        using flat = comp::flat_index<context, Storage>;
         const auto ask = [&](auto& index, const std::vector<data::paragraph_passage>& passages, std::size_t qi) {
             comp::retriever<decltype(enc), std::remove_reference_t<decltype(index)>> r(enc, index, ctx);
             const std::string q = records[qi].question;
@@ -228,6 +228,7 @@ std::vector<passage_list> retrieve_all(const options& o, const std::vector<data:
 }
 
 /// Stage 2: the best o.keep passages of each list (cross-encoder order, or retrieval order with --no-rerank).
+template <class Backend>
 void rerank_all(const options& o, const std::vector<data::hotpot_record>& records, std::vector<passage_list>& lists,
                 const std::vector<std::vector<float>>& scores, std::vector<double>& secs) {
     secs.assign(records.size(), 0.0);
@@ -237,8 +238,8 @@ void rerank_all(const options& o, const std::vector<data::hotpot_record>& record
         return;
     }
     namespace comp = components;
-    cpu::context ctx;
-    comp::reranker<comp::softmax_loss, cpu::backend> rr(ctx, o.reranker,
+    typename Backend::context ctx;
+    comp::reranker<comp::softmax_loss, Backend> rr(ctx, o.reranker,
                                                         {.max_length = static_cast<std::int64_t>(o.rerank_max_length), .train = false});
     if (o.fusion) rr.set_retriever_weight(comp::load_fusion(o.reranker));
     for (std::size_t qi = 0; qi < records.size(); ++qi) {
@@ -263,11 +264,11 @@ struct generated {
 };
 
 /// Stage 3: a cited answer per question from its kept passages.
-template <class Quant, class Adapter>
+template <class Quant, class Adapter, class Backend>
 generated generate_all(const options& o, const std::vector<data::hotpot_record>& records, const std::vector<passage_list>& lists,
                        const std::unordered_map<std::string, std::int64_t>& sentences) {
-    using gen_t = components::generator<Quant, Adapter, cpu::backend>;
-    cpu::context ctx;
+    using gen_t = components::generator<Quant, Adapter, Backend>;
+    typename Backend::context ctx;
     const fs::path model(o.generator);
     if (!fs::exists(model)) throw io_error(o.generator + ": no such file or folder (--generator wants a GGUF file or a model folder)");
     gen_t g = fs::is_directory(model) ? gen_t::from_hf(ctx, model) : gen_t::from_gguf(ctx, model);
@@ -306,6 +307,7 @@ generated generate_all(const options& o, const std::vector<data::hotpot_record>&
     return r;
 }
 
+template <class Backend>
 nlohmann::ordered_json run(const options& o) {
     const auto t_start = std::chrono::steady_clock::now();
     auto records = data::load_all(o.questions);
@@ -322,16 +324,16 @@ nlohmann::ordered_json run(const options& o) {
 
     std::vector<double> t_retrieve, t_rerank;
     std::vector<std::vector<float>> retrieval_scores;
-    auto lists = retrieve_all(o, records, retrieval_scores, t_retrieve);
+    auto lists = retrieve_all<Backend>(o, records, retrieval_scores, t_retrieve);
     std::cerr << prog << ": retrieval done (" << (o.index.empty() ? "own paragraphs" : o.index) << ")\n";
-    rerank_all(o, records, lists, retrieval_scores, t_rerank);
+    rerank_all<Backend>(o, records, lists, retrieval_scores, t_rerank);
     std::cerr << prog << ": " << (o.no_rerank ? "no reranking (retrieval order)" : "reranked with " + o.reranker) << ", keeping " << o.keep << "\n";
     const bool adapted = !o.adapter.empty() || !o.artifacts.empty();
     using lora = adapters::lora<16, 32>;
-    const auto gen = o.quant == "nf4" ? (adapted ? generate_all<quant::nf4, lora>(o, records, lists, sentences)
-                                                 : generate_all<quant::nf4, adapters::none>(o, records, lists, sentences))
-                                      : (adapted ? generate_all<quant::none, lora>(o, records, lists, sentences)
-                                                 : generate_all<quant::none, adapters::none>(o, records, lists, sentences));
+    const auto gen = o.quant == "nf4" ? (adapted ? generate_all<quant::nf4, lora, Backend>(o, records, lists, sentences)
+                                                 : generate_all<quant::nf4, adapters::none, Backend>(o, records, lists, sentences))
+                                      : (adapted ? generate_all<quant::none, lora, Backend>(o, records, lists, sentences)
+                                                 : generate_all<quant::none, adapters::none, Backend>(o, records, lists, sentences));
     eval::write_hotpot_predictions(o.out, gen.pred);
 
     nlohmann::ordered_json per_q = nlohmann::ordered_json::array();
@@ -384,7 +386,10 @@ nlohmann::ordered_json run(const options& o) {
 
 int main(int argc, char** argv) {
     return program::guarded_main(prog, usage, [&] {
-        std::cout << run(parse(argc, argv)).dump() << std::endl;
-        return 0;
+        const options o = parse(argc, argv);
+        return program::run_on_device(prog, o.enc.device, [&]<class Backend>() {
+            std::cout << run<Backend>(o).dump() << std::endl;
+            return 0;
+        });
     });
 }

@@ -2,7 +2,7 @@
 // exceptions into exit statuses. A `usage_error` with an empty message means --help: the usage
 // text goes to stdout, status 0. Any other usage_error prints "NAME: message (see --help)" on
 // stderr, status 2. Any other exception (bad input) prints "NAME: message" as one line (newlines
-// in the message become spaces), status 1. `number_flag` and `integer_flag` parse flag values.
+// in the message become spaces), status 1. `number_flag`, `integer_flag` and `size_flag` parse flag values.
 #pragma once
 
 #include <charconv>
@@ -34,12 +34,21 @@ T number_flag(std::string_view flag, std::string_view value) {
 
 /// The value of integer flag `flag`: all of `value` must be a decimal integer >= `min`.
 inline std::int64_t integer_flag(std::string_view flag, std::string_view value, std::int64_t min = 1) {
+    const auto bad = [&] {
+        return usage_error(std::string(flag) + " expects an integer >= " + std::to_string(min) + ", got \"" + std::string(value) + "\"");
+    };
     std::int64_t x = 0;
-    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), x);
-    if (value.empty() || ec != std::errc{} || end != value.data() + value.size() || x < min)
-        throw usage_error(std::string(flag) + " expects an integer >= " + std::to_string(min) + ", got \"" + std::string(value) + "\"");
+    try {
+        x = number_flag<std::int64_t>(flag, value);
+    } catch (const usage_error&) {
+        throw bad();
+    }
+    if (x < min) throw bad();
     return x;
 }
+
+/// The value of count flag `flag` (an integer >= 1) as a size.
+inline std::size_t size_flag(std::string_view flag, std::string_view value) { return static_cast<std::size_t>(integer_flag(flag, value)); }
 
 /// Returns run()'s status, or the status of the exception it threw (see the top of this file).
 template <class Run>

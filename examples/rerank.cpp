@@ -16,11 +16,11 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/components/reranker.hpp"
-#include "hoprag/cpu/backend.hpp"
 #include "hoprag/data/hotpotqa.hpp"
 #include "hoprag/eval/retrieval_metrics.hpp"
 #include "hoprag/io/durable_file.hpp"
 #include "hoprag/train/metrics_log.hpp"
+#include "device_flag.hpp"
 #include "program_main.hpp"
 
 namespace {
@@ -39,6 +39,7 @@ writes OUT in the same format, best first, "score" = reranker logit.
   --limit N            rerank at most N questions (0: all)                   [0]
   --max-length N       tokens per pair                                       [256]
   --batch N            pairs per forward                                     [32]
+  --device D           cpu|cuda|auto (auto: cuda when a GPU is present)      [auto]
   --fusion             score = logit + w * retriever score, w from DIR/fusion.json (a model
                        trained with --fusion-weight); without it the logit alone
   --help               show this text
@@ -65,7 +66,7 @@ nlohmann::ordered_json report(const std::vector<hoprag::data::hotpot_record>& go
 }
 
 int run(int argc, char** argv) {
-    std::string model, questions, out, retrieval, split = "all";
+    std::string model, questions, out, retrieval, split = "all", device = "auto";
     std::int64_t top = 20, limit = 0, max_length = 256, batch = 32;
     bool fusion = false;
     for (int i = 1; i < argc; ++i) {
@@ -84,6 +85,7 @@ int run(int argc, char** argv) {
         else if (a == "--max-length") max_length = integer(8);
         else if (a == "--batch") batch = integer(1);
         else if (a == "--split") split = value();
+        else if (a == "--device") device = value();
         else if (a == "--fusion") fusion = true;
         else if (a.size() > 1 && a[0] == '-') throw usage_error("unknown option " + a);
         else if (retrieval.empty()) retrieval = a;
@@ -105,64 +107,66 @@ int run(int argc, char** argv) {
         a = b + 1;
     }
     const auto ret = comp::read_retrieval(retrieval);
-    hoprag::cpu::context ctx;
-    comp::reranker<comp::softmax_loss, hoprag::cpu::backend> rr(ctx, model, {.max_length = max_length, .max_batch = batch, .train = false});
-    if (fusion) rr.set_retriever_weight(comp::load_fusion(model));
-    std::vector<hoprag::data::hotpot_record> gold;
-    std::unordered_map<std::string, std::vector<std::string>> before, after;
-    hoprag::io::durable_writer w(out);
-    hoprag::train::progress_printer progress;
-    const auto t0 = std::chrono::steady_clock::now();
-    std::size_t done = 0, unknown = 0, pairs = 0;
-    std::vector<std::string> ids;
-    for (const auto& id : ret.order) {
-        if (split != "all" && comp::held_out(id) != (split == "held-out")) continue;
-        if (!by_id.count(id)) {
-            ++unknown;
-            continue;
+    return program::run_on_device("hoprag-rerank", device, [&]<class Backend>() {
+        typename Backend::context ctx;
+        comp::reranker<comp::softmax_loss, Backend> rr(ctx, model, {.max_length = max_length, .max_batch = batch, .train = false});
+        if (fusion) rr.set_retriever_weight(comp::load_fusion(model));
+        std::vector<hoprag::data::hotpot_record> gold;
+        std::unordered_map<std::string, std::vector<std::string>> before, after;
+        hoprag::io::durable_writer w(out);
+        hoprag::train::progress_printer progress;
+        const auto t0 = std::chrono::steady_clock::now();
+        std::size_t done = 0, unknown = 0, pairs = 0;
+        std::vector<std::string> ids;
+        for (const auto& id : ret.order) {
+            if (split != "all" && comp::held_out(id) != (split == "held-out")) continue;
+            if (!by_id.count(id)) {
+                ++unknown;
+                continue;
+            }
+            ids.push_back(id);
+            if (limit > 0 && static_cast<std::int64_t>(ids.size()) >= limit) break;
         }
-        ids.push_back(id);
-        if (limit > 0 && static_cast<std::int64_t>(ids.size()) >= limit) break;
-    }
-    for (const auto& id : ids) {
-        const auto& q = by_id.at(id);
-        const auto& ps = ret.by_id.at(id);
-        const auto reranked = rr.rerank(q.question, ps, static_cast<std::size_t>(top));
-        pairs += reranked.size();
-        nlohmann::ordered_json line;
-        line["_id"] = id;
-        auto& list = line["passages"] = nlohmann::ordered_json::array();
-        for (const auto& p : reranked) {
-            list.push_back({{"title", p.title}, {"chunk", p.chunk}, {"score", p.score}});
-            after[id].push_back(p.title);
+        for (const auto& id : ids) {
+            const auto& q = by_id.at(id);
+            const auto& ps = ret.by_id.at(id);
+            const auto reranked = rr.rerank(q.question, ps, static_cast<std::size_t>(top));
+            pairs += reranked.size();
+            nlohmann::ordered_json line;
+            line["_id"] = id;
+            auto& list = line["passages"] = nlohmann::ordered_json::array();
+            for (const auto& p : reranked) {
+                list.push_back({{"title", p.title}, {"chunk", p.chunk}, {"score", p.score}});
+                after[id].push_back(p.title);
+            }
+            for (std::size_t i = 0; i < reranked.size(); ++i) before[id].push_back(ps[i].title);
+            w.write(line.dump() + "\n");
+            if (!q.supporting_facts.empty()) gold.push_back(q);
+            ++done;
+            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            progress.print({static_cast<std::int64_t>(done), static_cast<std::int64_t>(ids.size()), NAN, -1.0,
+                            secs / double(done) * double(ids.size() - done)});
         }
-        for (std::size_t i = 0; i < reranked.size(); ++i) before[id].push_back(ps[i].title);
-        w.write(line.dump() + "\n");
-        if (!q.supporting_facts.empty()) gold.push_back(q);
-        ++done;
+        progress.finish();
+        w.commit();
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        progress.print({static_cast<std::int64_t>(done), static_cast<std::int64_t>(ids.size()), NAN, -1.0,
-                        secs / double(done) * double(ids.size() - done)});
-    }
-    progress.finish();
-    w.commit();
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    nlohmann::ordered_json j;
-    j["out"] = out;
-    j["questions"] = done;
-    j["unknown_ids"] = unknown;
-    j["top"] = top;
-    j["split"] = split;
-    j["fusion_weight"] = rr.retriever_weight();
-    j["seconds"] = secs;
-    j["pairs_per_s"] = secs > 0 ? double(pairs) / secs : 0.0;
-    if (!gold.empty()) {
-        j["labelled_questions"] = gold.size();
-        j["retriever"] = report(gold, before);
-        j["reranker"] = report(gold, after);
-    }
-    std::cout << j.dump() << std::endl;
-    return 0;
+        nlohmann::ordered_json j;
+        j["out"] = out;
+        j["questions"] = done;
+        j["unknown_ids"] = unknown;
+        j["top"] = top;
+        j["split"] = split;
+        j["fusion_weight"] = rr.retriever_weight();
+        j["seconds"] = secs;
+        j["pairs_per_s"] = secs > 0 ? double(pairs) / secs : 0.0;
+        if (!gold.empty()) {
+            j["labelled_questions"] = gold.size();
+            j["retriever"] = report(gold, before);
+            j["reranker"] = report(gold, after);
+        }
+        std::cout << j.dump() << std::endl;
+        return 0;
+    });
 }
 
 }  // namespace

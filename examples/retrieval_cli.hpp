@@ -1,6 +1,6 @@
 // Shared option handling of hoprag-index and hoprag-retrieve: the encoder and index flags, the
-// corpus (distinct paragraphs of HotpotQA files), and dispatch from the --pooling / --storage flags
-// to the policy types (the only place strings select types, at the program's edge).
+// corpus (distinct paragraphs of HotpotQA files), and dispatch from the --device / --pooling /
+// --storage flags to the policy types (the only place strings select types, at the program's edge).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include "hoprag/data/hotpotqa.hpp"
 #include "hoprag/data/paragraph_passages.hpp"
 #include "hoprag/models/bert/encoder.hpp"
+#include "device_flag.hpp"
 #include "program_main.hpp"
 
 namespace cli {
@@ -21,7 +22,7 @@ namespace cli {
 using program::usage_error;
 
 struct encoder_flags {
-    std::string model, pooling = "mean", storage = "f32";
+    std::string model, pooling = "mean", storage = "f32", device = "auto";
     hoprag::models::bert::encoder_options options;
     std::size_t limit = 0;  // passages (0 = all)
 
@@ -36,6 +37,7 @@ struct encoder_flags {
         if (a == "--model") model = value();
         else if (a == "--pooling") pooling = value();
         else if (a == "--storage") storage = value();
+        else if (a == "--device") device = value();
         else if (a == "--max-length") options.max_length = number();
         else if (a == "--batch-tokens") options.max_tokens = number();
         else if (a == "--no-normalize") options.normalize = false;
@@ -94,6 +96,7 @@ inline constexpr const char* encoder_help = R"(Encoder and index:
   --model DIR          Hugging Face BERT folder: config.json, model.safetensors, tokenizer.json
   --pooling mean|cls   mean of the token states (all-MiniLM) or the [CLS] state (BGE); default mean
   --storage f32|bf16   vector storage of the index; default f32
+  --device D           cpu|cuda|auto (auto: cuda when a GPU is present); default auto
   --max-length N       tokens per text, longer ones are truncated; default 256
   --batch-tokens N     padded tokens per encoder batch; default 8192
   --no-normalize       keep raw pooled vectors (default: L2-normalised, score = cosine)
@@ -116,16 +119,23 @@ inline std::vector<hoprag::data::paragraph_passage> load_corpus(const std::vecto
     return passages;
 }
 
-/// Calls f.template operator()<Pooling, Storage>() for the flags' policy types.
-template <class F>
-decltype(auto) dispatch(const encoder_flags& flags, F&& f) {
+/// Calls f.template operator()<Backend, Pooling, Storage>() for backend `Backend` and the flags'
+/// pooling and storage types.
+template <class Backend, class F>
+decltype(auto) dispatch_types(const encoder_flags& flags, F&& f) {
     namespace bert = hoprag::models::bert;
     namespace comp = hoprag::components;
     if (flags.pooling == "cls")
-        return flags.storage == "bf16" ? f.template operator()<bert::cls_pooling, comp::bf16_storage>()
-                                       : f.template operator()<bert::cls_pooling, comp::f32_storage>();
-    return flags.storage == "bf16" ? f.template operator()<bert::mean_pooling, comp::bf16_storage>()
-                                   : f.template operator()<bert::mean_pooling, comp::f32_storage>();
+        return flags.storage == "bf16" ? f.template operator()<Backend, bert::cls_pooling, comp::bf16_storage>()
+                                       : f.template operator()<Backend, bert::cls_pooling, comp::f32_storage>();
+    return flags.storage == "bf16" ? f.template operator()<Backend, bert::mean_pooling, comp::bf16_storage>()
+                                   : f.template operator()<Backend, bert::mean_pooling, comp::f32_storage>();
+}
+
+/// dispatch_types with the backend of the --device flag.
+template <class F>
+int dispatch(const char* program, const encoder_flags& flags, F&& f) {
+    return program::run_on_device(program, flags.device, [&]<class Backend>() { return dispatch_types<Backend>(flags, f); });
 }
 
 /// A log sink printing plain progress lines to stderr.

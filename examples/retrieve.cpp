@@ -13,7 +13,6 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/components/retriever.hpp"
-#include "hoprag/cpu/backend.hpp"
 #include "hoprag/io/durable_file.hpp"
 #include "retrieval_cli.hpp"
 
@@ -74,12 +73,13 @@ int main(int argc, char** argv) {
         const auto passages = cli::load_corpus(corpus, flags.limit, prog);
         const auto questions = hoprag::data::load_all(questions_path);
         std::cerr << prog << ": " << questions.size() << " questions from " << questions_path << "\n";
-        return cli::dispatch(flags, [&]<class Pooling, class Storage>() {
+        return cli::dispatch(prog, flags, [&]<class Backend, class Pooling, class Storage>() {
+            using context = typename Backend::context;
             namespace bert = hoprag::models::bert;
             namespace comp = hoprag::components;
-            hoprag::cpu::context ctx(0, cli::stderr_sink(prog));
-            bert::encoder<hoprag::cpu::context, Pooling> enc(ctx, flags.model, flags.options);
-            const auto header = comp::retriever<decltype(enc), comp::flat_index<hoprag::cpu::context, Storage>>::header_for(enc, passages);
+            context ctx(0, cli::stderr_sink(prog));
+            bert::encoder<context, Pooling> enc(ctx, flags.model, flags.options);
+            const auto header = comp::retriever<decltype(enc), comp::flat_index<context, Storage>>::header_for(enc, passages);
             const auto query = [&](auto& index, const std::string& kind) {
                 using retriever = comp::retriever<decltype(enc), std::remove_reference_t<decltype(index)>>;
                 if (index.size() != static_cast<std::int64_t>(passages.size()))
@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
                 j = query(index, kind);
                 j["ef_search"] = index.kind().ef_search;
             } else if (kind == "flat") {
-                auto index = comp::flat_index<hoprag::cpu::context, Storage>::load(ctx, index_path, header);
+                auto index = comp::flat_index<context, Storage>::load(ctx, index_path, header);
                 j = query(index, kind);
             } else {
                 throw hoprag::format_error(index_path + ": unknown index kind \"" + kind + "\" (this program reads flat, ivf, hnsw)");

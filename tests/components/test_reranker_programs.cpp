@@ -154,9 +154,9 @@ TEST_CASE("score fusion: trained w is checkpointed (resume is bit-identical) and
     // a model trained without fusion has no fusion.json: --fusion is refused with status 1
     fs::remove(dir / "whole" / "model" / "fusion.json");
     CHECK(run(rerank + "--fusion --model " + (dir / "whole" / "model").string() + " " + (dir / "r.jsonl").string(), dir).status == 1);
-    // --fusion-weight without --retrieval is refused
+    // --fusion-weight without --retrieval is bad usage (status 2), refused before the model loads
     CHECK(run(program("hoprag-train-reranker").string() + " --model " + model.string() + " --train " + (dir / "q.jsonl").string() +
-                  " --fusion-weight 5 --out " + (dir / "x").string(), dir).status == 1);
+                  " --fusion-weight 5 --out " + (dir / "x").string(), dir).status == 2);
 }
 
 TEST_CASE("reranker programs refuse bad usage with status 2", "[reranker][programs]") {

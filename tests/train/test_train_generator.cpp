@@ -183,7 +183,7 @@ TEST_CASE("hoprag-train-generator: same seed gives the same adapter bytes; resum
         const auto r = run("resume", args + out + " --resume");
         INFO(r.err);
         REQUIRE(r.code == 0);
-        CHECK(r.err.find("resuming from adapter v0") != std::string::npos);
+        CHECK(r.err.find("resumed from adapter v0") != std::string::npos);
         CHECK(r.last.at("steps") == 8);
         CHECK(r.last.at("stopped") == "max_steps");
         const auto fr = latest_adapter(base / "r");

@@ -267,3 +267,19 @@ TEST_CASE("YAML config with command-line flags overriding it", "[train][trainer]
     REQUIRE(bad.code == 2);
     REQUIRE(bad.err.find("unknown option 'hiden'") != std::string::npos);
 }
+
+TEST_CASE("the device flag: cpu and auto train, cuda is refused in one line until the trainer has a CUDA path, a bad value too", "[train][trainer][device]") {
+    const auto d = fresh_dir("mlp-device");
+    const auto cpu = run(d, "cpu", with({"--out", (d / "c").string(), "--max-steps", "2", "--device", "cpu"}));
+    REQUIRE(cpu.code == 0);
+    CHECK(cpu.json["steps"] == 2);
+    const auto cuda = run(d, "cuda", with({"--out", (d / "g").string(), "--max-steps", "2", "--device", "cuda"}));
+    INFO(cuda.err);
+    CHECK(cuda.code == 2);
+    CHECK(cuda.err.find("--device cuda") != std::string::npos);
+    CHECK(std::count(cuda.err.begin(), cuda.err.end(), '\n') == 1);
+    CHECK(!fs::exists(d / "g" / "artifacts"));
+    const auto bad = run(d, "bad", with({"--out", (d / "b").string(), "--device", "tpu"}));
+    CHECK(bad.code == 2);
+    CHECK(bad.err.find("--device must be cpu, cuda or auto") != std::string::npos);
+}

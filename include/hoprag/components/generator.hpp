@@ -60,6 +60,8 @@ class generator {
 
 public:
     using context = typename Backend::context;
+    using quant_policy = Quant;
+    using adapter_policy = Adapter;
     using linear_table = std::vector<std::array<nn::frozen_linear<context>, adapters::target_count>>;
 
     /// Loads the decoder from `src` (config c), quantises the block linears when Quant::quantizes

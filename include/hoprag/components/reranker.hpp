@@ -27,9 +27,9 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/backend/concept.hpp"
-#include "hoprag/components/curriculum.hpp"
 #include "hoprag/components/reranker_losses.hpp"
 #include "hoprag/core/error.hpp"
+#include "hoprag/core/hash.hpp"
 #include "hoprag/core/rng.hpp"
 #include "hoprag/data/hotpotqa_record.hpp"
 #include "hoprag/models/bert/cross_encoder.hpp"

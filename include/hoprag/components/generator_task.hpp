@@ -1,0 +1,212 @@
+// QLoRA fine-tuning of a generator<Quant, Adapter, Backend> on HotpotQA bundles with cited targets,
+// as a `train::training_task` (hoprag-train-generator). Data: the train file plus the dev questions
+// outside the held-out split (data/heldout_split.hpp); the curriculum (forced_gold<1>: gold
+// passages forced in during epoch 0, BM25-retrieved contexts from epoch 1 on) makes one bundle per
+// question and epoch; examples are visited in train::epoch_order (stream 2000 + epoch), batch 1 with
+// --accumulation micro-batches per optimiser step, so a step ends at a window boundary and a
+// checkpoint never holds partial gradients. AdamW + warm-up/cosine + global-norm clipping on every
+// LoRA A and B. Evaluation: answer F1 of greedy answers on the first --eval-questions held-out
+// questions with their own paragraphs ("eval_f1", "eval_em", "eval_sp_f1", "eval_joint_f1").
+// Checkpoints add the adapter as a PEFT folder (hoprag-answer --artifacts loads it).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hoprag/adapters/lora_grads.hpp"
+#include "hoprag/components/answerer.hpp"
+#include "hoprag/components/curriculum.hpp"
+#include "hoprag/data/heldout_split.hpp"
+#include "hoprag/data/hotpotqa.hpp"
+#include "hoprag/data/prompt.hpp"
+#include "hoprag/eval/hotpot_metrics.hpp"
+#include "hoprag/models/llama/train.hpp"
+#include "hoprag/tokenizers/load_tokenizer.hpp"
+#include "hoprag/train/adamw.hpp"
+#include "hoprag/train/epoch_order.hpp"
+#include "hoprag/train/gradients.hpp"
+#include "hoprag/train/loop.hpp"
+#include "hoprag/train/schedule.hpp"
+
+namespace hoprag::components {
+
+/// Everything that changes the numbers of a generator fine-tune (hashed into checkpoints).
+struct generator_train_config {
+    std::string train = "../shared/data/hotpotqa/hotpot_train_sample.jsonl";
+    std::string dev = "../shared/data/hotpotqa/hotpot_dev_sample.jsonl";
+    std::int64_t seed = 0, epochs = 2, accumulation = 8, warmup_steps = 10, max_tokens = 512, passages = 10;
+    double lr = 5e-4, weight_decay = 0.01, max_grad_norm = 1.0;
+    std::string format = "chat";
+    std::int64_t eval_questions = 16, max_new_tokens = 24;
+    static constexpr std::array<std::string_view, 14> field_names{
+        "train", "dev", "seed", "epochs", "accumulation", "warmup_steps", "max_tokens", "passages", "lr", "weight_decay", "max_grad_norm",
+        "format", "eval_questions", "max_new_tokens"};
+};
+
+/// Throws config_error (naming the option as its flag) when `c` cannot be trained.
+inline void validate(const generator_train_config& c) {
+    if (c.epochs < 1 || c.accumulation < 1 || c.warmup_steps < 0 || c.max_tokens < 16 || c.passages < 1 || c.eval_questions < 1 ||
+        c.max_new_tokens < 1 || !(c.lr > 0))
+        throw config_error("need --epochs, --accumulation, --passages, --eval-questions, --max-new-tokens >= 1, --max-tokens >= 16, --lr > 0");
+    if (c.format != "chat" && c.format != "plain") throw config_error("--format must be chat or plain, got '" + c.format + "'");
+}
+
+/// The fine-tuning task of generator `Generator` (an Adapter::enabled generator) loaded from
+/// `model` (GGUF file or Hugging Face folder), for `max_steps` steps (0: the epochs decide).
+template <class Generator>
+class generator_task {
+public:
+    using context = typename Generator::context;
+
+    generator_task(const generator_train_config& tc, const std::filesystem::path& model, std::int64_t max_steps, bool checkpointing)
+        : tc_((validate(tc), tc)), model_path_(model), checkpointing_(checkpointing), ctx_(static_cast<std::uint64_t>(tc.seed)),
+          gen_(std::filesystem::is_directory(model) ? Generator::from_hf(ctx_, model, static_cast<std::uint64_t>(tc.seed))
+                                                    : Generator::from_gguf(ctx_, model, static_cast<std::uint64_t>(tc.seed))),
+          tok_(tokenizers::load_tokenizer(model)), grads_(adapters::make_lora_grad_set(ctx_, gen_.adapter())), opt_(ctx_, gen_.adapter(), grads_),
+          records_(data::load_all(tc.train)), corpus_(), cur_(make_curriculum()) {
+        const std::int64_t steps_per_epoch = static_cast<std::int64_t>(cur_.size()) / tc.accumulation;
+        total_ = max_steps > 0 ? max_steps : steps_per_epoch * tc.epochs;
+        const std::int64_t schedule_steps = std::max<std::int64_t>(1, total_);  // warm-up capped at the run's length
+        sched_ = train::warmup_cosine_lr(static_cast<float>(tc.lr), std::min(tc.warmup_steps, schedule_steps), schedule_steps, 0.1f);
+        po_.format = tc.format == "plain" ? data::prompt_format::plain : data::prompt_format::chat;
+        po_.max_tokens = static_cast<std::size_t>(tc.max_tokens);
+        for (const auto& t : opt_.tensors()) specs_.push_back({t.name, shape{t.n}});
+        adapters::zero_grads(ctx_, grads_);
+    }
+    generator_task(const generator_task&) = delete;
+    generator_task& operator=(const generator_task&) = delete;
+
+    std::size_t training_questions() const { return cur_.size(); }
+    std::size_t eval_questions() const { return eval_set_.size(); }
+    std::int64_t total_steps() const { return total_; }
+    std::vector<train::tensor_spec> specs() const { return specs_; }
+
+    train::task_tensors tensors() {
+        train::task_tensors t;
+        std::size_t i = 0;
+        for_each_param([&](const buffer<context, float>& p) {
+            t.params.push_back({specs_[i].name, specs_[i].dims, p.to_host()});
+            t.adam_m.push_back({specs_[i].name, specs_[i].dims, opt_.first_moments()[i].to_host()});
+            t.adam_v.push_back({specs_[i].name, specs_[i].dims, opt_.second_moments()[i].to_host()});
+            ++i;
+        });
+        return t;
+    }
+    void restore(const train::task_tensors& t) {
+        std::size_t i = 0;
+        for_each_param([&](buffer<context, float>& p) {
+            p.assign(t.params.at(i).data);
+            opt_.first_moments()[i].assign(t.adam_m.at(i).data);
+            opt_.second_moments()[i].assign(t.adam_v.at(i).data);
+            ++i;
+        });
+    }
+    /// The adapter as a PEFT folder beside the checkpoint.
+    void write_files(const std::filesystem::path& dir) const { gen_.save_adapter(dir, model_path_.string()); }
+    nlohmann::json artifact_extra(const train::training_state& st) const {
+        return {{"adapter", "lora r" + std::to_string(Generator::adapter_policy::rank) + " alpha" +
+                                std::to_string(static_cast<int>(Generator::adapter_policy::alpha)) + " all-linear"},
+                {"quant", std::string(Generator::quant_policy::name)},
+                {"epoch", st.epoch},
+                {"prompt_format", tc_.format}};
+    }
+
+    /// One optimiser step: --accumulation examples forward + backward, clip, AdamW.
+    train::step_outcome step(train::training_state& st) {
+        const auto t0 = std::chrono::steady_clock::now();
+        double window_loss = 0;
+        std::int64_t window_tokens = 0;
+        for (; st.accum_done < tc_.accumulation; ++st.accum_done) {
+            if (st.data_position >= static_cast<std::int64_t>(cur_.size())) ++st.epoch, st.data_position = 0;
+            const auto order = train::epoch_order(st.rng_seed, 2000, st.epoch, cur_.size());
+            const auto b = cur_.bundle(static_cast<std::size_t>(st.epoch), order[static_cast<std::size_t>(st.data_position)]);
+            ++st.data_position;
+            std::vector<data::prompt_passage> ps;
+            for (std::size_t i = 0; i < b.passages.size(); ++i) ps.push_back({b.passages[i].title, b.passages[i].text, i, b.passages[i].supporting});
+            const auto ex = data::encode_example(tok_, b.question, ps, std::string_view(b.answer), po_);
+            models::llama::train_options to;
+            to.checkpointing = checkpointing_;
+            to.step = static_cast<std::uint64_t>(st.step * tc_.accumulation + st.accum_done);
+            const auto seq = static_cast<std::int64_t>(ex.ids.size());
+            const float loss = models::llama::loss_and_grads(ctx_, gen_, ex.ids, ex.labels, 1, seq, grads_, to, &ws_);
+            if (!std::isfinite(loss)) throw hoprag::error("loss is " + std::to_string(loss) + " on question " + b.id + " at step " + std::to_string(st.step + 1));
+            window_loss += loss, window_tokens += seq;
+        }
+        const auto rep = train::inspect_grads(ctx_, opt_.tensors(), 1.0f, tc_.max_grad_norm, tc_.accumulation);
+        if (!rep.finite) return {.loss = window_loss / static_cast<double>(tc_.accumulation), .finite = false};
+        const float lr = sched_.lr(st.step);
+        adamw_update(ctx_, opt_.tensors(), train::make_adamw_step({.weight_decay = static_cast<float>(tc_.weight_decay)}, st.step + 1, lr, rep.grad_scale));
+        adapters::zero_grads(ctx_, grads_);
+        ++st.step;
+        st.accum_done = 0;
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double tps = double(window_tokens) / secs;
+        return {.loss = window_loss / static_cast<double>(tc_.accumulation),
+                .values = {{"lr", lr}, {"grad_norm", rep.norm}, {"tokens_per_s", tps}, {"epoch", double(st.epoch)}},
+                .tokens_per_s = tps};
+    }
+
+    /// Greedy answers to the held-out questions with their own paragraphs, official metrics.
+    train::metric_values evaluate(const train::training_state&) {
+        answer_options ao;
+        ao.prompt = po_;
+        ao.max_new_tokens = tc_.max_new_tokens;
+        eval::hotpot_predictions pred;
+        for (const auto& r : eval_set_) {
+            const auto res = answer_question(gen_, tok_, r.question, own_paragraph_contexts(r), ao);
+            pred.answer[r.id] = res.prediction.answer;
+            pred.sp[r.id] = res.prediction.sp;
+        }
+        const auto s = eval::evaluate_hotpot(eval_set_, pred).overall;
+        return {{"eval_f1", s.answer.f1}, {"eval_em", s.answer.em}, {"eval_sp_f1", s.sp.f1}, {"eval_joint_f1", s.joint.f1}};
+    }
+
+private:
+    curriculum<forced_gold<1>> make_curriculum() {
+        const auto dev = data::load_all(tc_.dev);
+        for (auto& r : data::select_split(dev, data::split_part::training)) records_.push_back(std::move(r));
+        eval_set_ = data::select_split(dev, data::split_part::heldout);
+        if (eval_set_.size() > static_cast<std::size_t>(tc_.eval_questions)) eval_set_.resize(static_cast<std::size_t>(tc_.eval_questions));
+        corpus_ = data::build_corpus(records_, data::whitespace_counter{});
+        const data::bm25_scorer bm(corpus_);
+        curriculum_options co;
+        co.k = static_cast<std::size_t>(tc_.passages), co.seed = static_cast<std::uint64_t>(tc_.seed);
+        return curriculum<forced_gold<1>>::from_scorer(corpus_, records_, bm, co);
+    }
+    /// Calls f on every LoRA A and B in the order of the optimiser's tensors (layer, target, A then B).
+    template <class F>
+    void for_each_param(F&& f) {
+        auto& a = gen_.adapter();
+        for (std::size_t l = 0; l < a.layers.size(); ++l)
+            for (auto t : adapters::all_target_list)
+                if (auto* m = a.find(l, t)) f(m->a), f(m->b);
+    }
+
+    generator_train_config tc_;
+    std::filesystem::path model_path_;
+    bool checkpointing_;
+    context ctx_;
+    Generator gen_;
+    tokenizers::tokenizer tok_;
+    adapters::lora_grad_set<context> grads_;
+    adapters::lora_optimizer<context> opt_;
+    std::vector<data::hotpot_record> records_, eval_set_;
+    data::corpus corpus_;
+    curriculum<forced_gold<1>> cur_;
+    std::int64_t total_ = 0;
+    train::warmup_cosine_lr sched_{1.0f, 0, 1, 0.1f};
+    data::prompt_options po_;
+    std::vector<train::tensor_spec> specs_;
+    models::llama::train_workspace<context> ws_;
+};
+
+}  // namespace hoprag::components

@@ -1,0 +1,24 @@
+// The order in which a trainer visits its examples: a Fisher-Yates shuffle per epoch, driven by
+// Philox stream (seed, stream_base + epoch), so a resumed run visits the same examples in the same
+// order from its saved (epoch, data position) alone.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "hoprag/core/rng.hpp"
+
+namespace hoprag::train {
+
+/// A permutation of 0..n-1 for epoch `epoch` (the same for the same arguments on every machine).
+inline std::vector<std::size_t> epoch_order(std::uint64_t seed, std::uint64_t stream_base, std::int64_t epoch, std::size_t n) {
+    std::vector<std::size_t> o(n);
+    for (std::size_t i = 0; i < n; ++i) o[i] = i;
+    const philox_stream r{seed, stream_base + static_cast<std::uint64_t>(epoch)};
+    for (std::size_t i = n; i > 1; --i) std::swap(o[i - 1], o[r.bits(i) % i]);
+    return o;
+}
+
+}  // namespace hoprag::train
