@@ -64,7 +64,11 @@ int run(int argc, char** argv) {
     train_cli::parse_config_and_flags(argc, argv, tc, rc);
     if (rc.out.empty()) throw usage_error("--out DIR is required");
     if (rc.max_steps < 0 || rc.save_steps < 1 || rc.eval_steps < 1 || rc.keep_last < 1) throw usage_error("--max-steps >= 0, --save-steps, --eval-steps, --keep-last >= 1");
-    if (tc.nan_policy != "skip" && tc.nan_policy != "stop") throw usage_error("--nan-policy must be skip or stop, got '" + tc.nan_policy + "'");
+    try {
+        mlp::validate(tc);
+    } catch (const config_error& e) {
+        throw usage_error(e.what());
+    }
     if (rc.profile != "auto" && rc.profile != "cpu" && rc.profile != "t4" && rc.profile != "a100" && rc.profile != "h100")
         throw usage_error("--profile must be cpu, t4, a100, h100 or auto, got '" + rc.profile + "'");
     if (rc.profile != "auto" && rc.profile != "cpu")

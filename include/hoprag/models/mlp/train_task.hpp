@@ -10,11 +10,13 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include <boost/pfr.hpp>
 
+#include "hoprag/core/error.hpp"
 #include "hoprag/core/rng.hpp"
 #include "hoprag/models/mlp/mlp.hpp"
 #include "hoprag/train/checkpoint.hpp"
@@ -38,6 +40,13 @@ struct train_config {
                                                                   "train_examples", "eval_examples", "lr", "warmup_steps",
                                                                   "schedule_steps", "weight_decay",  "max_grad_norm", "nan_policy"};
 };
+
+/// Throws config_error (naming the options as flags) when `c` cannot be trained.
+inline void validate(const train_config& c) {
+    if (c.batch < 1 || c.inputs < 1 || c.hidden < 1 || c.classes < 2 || c.train_examples < c.batch || c.eval_examples < 1)
+        throw config_error("need --batch >= 1, --inputs >= 1, --hidden >= 1, --classes >= 2, --train-examples >= --batch, --eval-examples >= 1");
+    if (c.nan_policy != "skip" && c.nan_policy != "stop") throw config_error("--nan-policy must be skip or stop, got '" + c.nan_policy + "'");
+}
 
 /// Synthetic classification data.
 struct dataset {
@@ -69,7 +78,7 @@ public:
     using context = typename Backend::context;
 
     train_task(const train_config& tc, std::int64_t max_steps, std::int64_t inject_nan_step = -1)
-        : tc_(tc), mc_{tc.inputs, tc.hidden, tc.classes}, max_steps_(max_steps), inject_nan_step_(inject_nan_step),
+        : tc_((validate(tc), tc)), mc_{tc.inputs, tc.hidden, tc.classes}, max_steps_(max_steps), inject_nan_step_(inject_nan_step),
           ctx_(static_cast<std::uint64_t>(tc.seed)), params_(allocate_parameters(ctx_, mc_)), grads_(allocate_parameters(ctx_, mc_)),
           m_(allocate_parameters(ctx_, mc_)), v_(allocate_parameters(ctx_, mc_)), act_(allocate_activations(ctx_, mc_, tc.batch)),
           eval_act_(allocate_activations(ctx_, mc_, tc.eval_examples)), dlogits_(ctx_, static_cast<std::size_t>(tc.batch * tc.classes)),
@@ -77,8 +86,6 @@ public:
           yb_(ctx_, static_cast<std::size_t>(tc.batch)), train_(make_data(tc, tc.train_examples, 100)),
           eval_(make_data(tc, tc.eval_examples, 101)), eval_x_(ctx_, eval_.x), eval_y_(ctx_, eval_.y),
           sched_(static_cast<float>(tc.lr), tc.warmup_steps, tc.schedule_steps, 0.1f) {
-        if (tc.batch < 1 || tc.inputs < 1 || tc.hidden < 1 || tc.classes < 2 || tc.train_examples < tc.batch || tc.eval_examples < 1)
-            throw config_error("mlp::train_task: need batch >= 1, inputs >= 1, hidden >= 1, classes >= 2, train_examples >= batch, eval_examples >= 1");
         initialize(ctx_, mc_, params_);
         for (auto* p : {&m_, &v_}) boost::pfr::for_each_field(*p, [&](auto& b) { zero_fill(ctx_, b.data(), static_cast<std::int64_t>(b.size())); });
         tensors_ = adamw_tensors(params_, m_, v_, grads_);
