@@ -10,6 +10,7 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -22,7 +23,6 @@
 #include "hoprag/backend/profile.hpp"
 #include "hoprag/core/dtype.hpp"
 #include "hoprag/core/error.hpp"
-#include "hoprag/models/llama/config.hpp"
 #include "hoprag/quant/nf4.hpp"
 
 namespace hoprag::train {
@@ -95,6 +95,21 @@ inline std::size_t nf4_matrix_bytes(std::int64_t n) {
 }
 }  // namespace detail
 
+/// What plan_memory reads of a decoder's config (models::llama::config is one): the sizes, whether
+/// the embeddings are tied, and `validate(origin)` (throws config_error on a bad field).
+template <class C>
+concept decoder_shape = requires(const C& c, const std::string& origin) {
+    { c.num_layers } -> std::convertible_to<std::int64_t>;
+    { c.hidden_size } -> std::convertible_to<std::int64_t>;
+    { c.num_heads } -> std::convertible_to<std::int64_t>;
+    { c.num_kv_heads } -> std::convertible_to<std::int64_t>;
+    { c.head_dim } -> std::convertible_to<std::int64_t>;
+    { c.intermediate_size } -> std::convertible_to<std::int64_t>;
+    { c.vocab_size } -> std::convertible_to<std::int64_t>;
+    { c.tie_word_embeddings } -> std::convertible_to<bool>;
+    c.validate(origin);
+};
+
 /// The memory plan of decoder `c` on profile `p` for request `r`. Throws config_error for a
 /// non-positive seq/batch or rank, or an NF4 linear whose size is not a multiple of 64.
 ///
@@ -115,7 +130,8 @@ inline std::size_t nf4_matrix_bytes(std::int64_t n) {
 ///  * workspace: cuBLASLt 32 MiB (GPU) plus, with NF4, dequantisation scratch of the largest linear
 ///    in the compute dtype (GPU) — the CPU backend dequantises per block and needs none
 ///  * reserve: CUDA context etc. (512 MiB on GPU profiles unless given)
-inline memory_plan plan_memory(const models::llama::config& c, const profile_info& p, const memory_request& r) {
+template <decoder_shape Config>
+memory_plan plan_memory(const Config& c, const profile_info& p, const memory_request& r) {
     if (r.seq <= 0 || r.batch <= 0)
         throw config_error("plan_memory: seq and batch must be > 0, got seq " + std::to_string(r.seq) + " and batch " + std::to_string(r.batch));
     if (r.lora_rank < 0) throw config_error("plan_memory: LoRA rank must be >= 0, got " + std::to_string(r.lora_rank));
