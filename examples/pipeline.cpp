@@ -27,6 +27,7 @@
 
 #include "hoprag/components/answerer.hpp"
 #include "hoprag/components/generator.hpp"
+#include "hoprag/components/open_index.hpp"
 #include "hoprag/components/reranker.hpp"
 #include "hoprag/components/retriever.hpp"
 #include "hoprag/data/heldout_split.hpp"
@@ -210,19 +211,7 @@ std::vector<passage_list> retrieve_all(const options& o, const std::vector<data:
                 secs[qi] = since(t0);
             }
         };
-        const std::string kind = comp::index_file_kind(o.index);
-        if (kind == "ivf") {
-            auto index = comp::faiss_index<comp::ivf_flat>::load(o.index, header);
-            all(index);
-        } else if (kind == "hnsw") {
-            auto index = comp::faiss_index<comp::hnsw_flat>::load(o.index, header);
-            all(index);
-        } else if (kind == "flat") {
-            auto index = flat::load(ctx, o.index, header);
-            all(index);
-        } else {
-            throw format_error(o.index + ": unknown index kind \"" + kind + "\" (this program reads flat, ivf, hnsw)");
-        }
+        comp::with_index_file<Storage>(ctx, o.index, header, [&](auto& index, const std::string&) { all(index); });
         return out;
     });
 }

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hoprag/components/open_index.hpp"
 #include "hoprag/components/retriever.hpp"
 #include "hoprag/io/durable_file.hpp"
 #include "retrieval_cli.hpp"
@@ -127,24 +128,15 @@ int main(int argc, char** argv) {
                 j["questions_per_s"] = secs > 0 ? double(questions.size()) / secs : 0.0;
                 return j;
             };
-            const std::string kind = comp::index_file_kind(index_path);
-            nlohmann::ordered_json j;
-            if (kind == "ivf") {
-                auto index = comp::faiss_index<comp::ivf_flat>::load(index_path, header);
-                if (iflags.nprobe_set) index.kind().nprobe = iflags.ivf.nprobe;
-                j = query(index, kind);
-                j["nprobe"] = index.kind().nprobe;
-            } else if (kind == "hnsw") {
-                auto index = comp::faiss_index<comp::hnsw_flat>::load(index_path, header);
-                if (iflags.ef_search_set) index.kind().ef_search = iflags.hnsw.ef_search;
-                j = query(index, kind);
-                j["ef_search"] = index.kind().ef_search;
-            } else if (kind == "flat") {
-                auto index = comp::flat_index<context, Storage>::load(ctx, index_path, header);
-                j = query(index, kind);
-            } else {
-                throw hoprag::format_error(index_path + ": unknown index kind \"" + kind + "\" (this program reads flat, ivf, hnsw)");
-            }
+            comp::index_search_options search;
+            if (iflags.nprobe_set) search.nprobe = iflags.ivf.nprobe;
+            if (iflags.ef_search_set) search.ef_search = iflags.hnsw.ef_search;
+            const auto j = comp::with_index_file<Storage>(ctx, index_path, header, [&](auto& index, const std::string& kind) {
+                auto j = query(index, kind);
+                if constexpr (requires { index.kind().nprobe; }) j["nprobe"] = index.kind().nprobe;
+                if constexpr (requires { index.kind().ef_search; }) j["ef_search"] = index.kind().ef_search;
+                return j;
+            }, search);
             std::cout << j.dump() << std::endl;
             return 0;
         });
