@@ -91,24 +91,10 @@ public:
     std::vector<train::tensor_spec> specs() const { return specs_; }
 
     train::task_tensors tensors() {
-        train::task_tensors t;
-        std::size_t i = 0;
-        for_each_param([&](const buffer<context, float>& p) {
-            t.params.push_back({specs_[i].name, specs_[i].dims, p.to_host()});
-            t.adam_m.push_back({specs_[i].name, specs_[i].dims, opt_.first_moments()[i].to_host()});
-            t.adam_v.push_back({specs_[i].name, specs_[i].dims, opt_.second_moments()[i].to_host()});
-            ++i;
-        });
-        return t;
+        return train::copy_to_host(specs_, [&](auto&& f) { for_each_tensor_set(f); });
     }
     void restore(const train::task_tensors& t) {
-        std::size_t i = 0;
-        for_each_param([&](buffer<context, float>& p) {
-            p.assign(t.params.at(i).data);
-            opt_.first_moments()[i].assign(t.adam_m.at(i).data);
-            opt_.second_moments()[i].assign(t.adam_v.at(i).data);
-            ++i;
-        });
+        train::copy_from_host(t, [&](auto&& f) { for_each_tensor_set(f); });
     }
     /// The adapter as a PEFT folder beside the checkpoint.
     void write_files(const std::filesystem::path& dir) const { gen_.save_adapter(dir, model_path_.string()); }
@@ -127,7 +113,7 @@ public:
         std::int64_t window_tokens = 0;
         for (; st.accum_done < tc_.accumulation; ++st.accum_done) {
             if (st.data_position >= static_cast<std::int64_t>(cur_.size())) ++st.epoch, st.data_position = 0;
-            const auto order = train::epoch_order(st.rng_seed, 2000, st.epoch, cur_.size());
+            const auto& order = order_.at(st.rng_seed, st.epoch, cur_.size());
             const auto b = cur_.bundle(static_cast<std::size_t>(st.epoch), order[static_cast<std::size_t>(st.data_position)]);
             ++st.data_position;
             std::vector<data::prompt_passage> ps;
@@ -182,13 +168,16 @@ private:
         co.k = static_cast<std::size_t>(tc_.passages), co.seed = static_cast<std::uint64_t>(tc_.seed);
         return curriculum<forced_gold<1>>::from_scorer(corpus_, records_, bm, co);
     }
-    /// Calls f on every LoRA A and B in the order of the optimiser's tensors (layer, target, A then B).
+    /// f(param, m, v) for every LoRA A and B in the order of the optimiser's tensors (layer, target, A then B).
     template <class F>
-    void for_each_param(F&& f) {
+    void for_each_tensor_set(F&& f) {
         auto& a = gen_.adapter();
+        auto& ms = opt_.first_moments();
+        auto& vs = opt_.second_moments();
+        std::size_t i = 0;
         for (std::size_t l = 0; l < a.layers.size(); ++l)
             for (auto t : adapters::all_target_list)
-                if (auto* m = a.find(l, t)) f(m->a), f(m->b);
+                if (auto* m = a.find(l, t)) f(m->a, ms[i], vs[i]), f(m->b, ms[i + 1], vs[i + 1]), i += 2;
     }
 
     generator_train_config tc_;
@@ -207,6 +196,7 @@ private:
     data::prompt_options po_;
     std::vector<train::tensor_spec> specs_;
     models::llama::train_workspace<context> ws_;
+    train::epoch_order_cache order_{2000};
 };
 
 }  // namespace hoprag::components

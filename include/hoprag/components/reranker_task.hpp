@@ -137,22 +137,10 @@ public:
     std::int64_t total_steps() const { return total_; }
     std::vector<train::tensor_spec> specs() const { return specs_; }
     train::task_tensors tensors() {
-        train::task_tensors t;
-        std::size_t i = 0;
-        for_each_tensor_set([&](auto& p, auto& m, auto& v) {
-            t.params.push_back({specs_[i].name, specs_[i].dims, p.to_host()});
-            t.adam_m.push_back({specs_[i].name, specs_[i].dims, m.to_host()});
-            t.adam_v.push_back({specs_[i].name, specs_[i].dims, v.to_host()});
-            ++i;
-        });
-        return t;
+        return train::copy_to_host(specs_, [&](auto&& f) { for_each_tensor_set(f); });
     }
     void restore(const train::task_tensors& t) {
-        std::size_t i = 0;
-        for_each_tensor_set([&](auto& p, auto& m, auto& v) {
-            p.assign(t.params.at(i).data), m.assign(t.adam_m.at(i).data), v.assign(t.adam_v.at(i).data);
-            ++i;
-        });
+        train::copy_from_host(t, [&](auto&& f) { for_each_tensor_set(f); });
         if (tc_.fusion_weight != 0.0) rr_.set_retriever_weight(w_.to_host()[0]);
     }
 
@@ -160,7 +148,7 @@ public:
         if (!t_start_) t_start_ = std::chrono::steady_clock::now();
         const std::int64_t gps = groups_per_step();
         if (st.data_position + gps > static_cast<std::int64_t>(groups_.size())) ++st.epoch, st.data_position = 0;
-        const auto order = train::epoch_order(st.rng_seed, 1000, st.epoch, groups_.size());
+        const auto& order = order_.at(st.rng_seed, st.epoch, groups_.size());
         st.rng_counter = 1000 + static_cast<std::uint64_t>(st.epoch) + 1;
         models::bert::zero(ctx_, rr_.model().grads());
         rr_.zero_fusion_grad();
@@ -283,6 +271,7 @@ private:
     std::int64_t total_ = 0, pairs_done_ = 0;
     train::warmup_linear_lr sched_{1.0f, 0, 1, 0.0f};
     std::optional<std::chrono::steady_clock::time_point> t_start_;
+    train::epoch_order_cache order_{1000};
 };
 
 }  // namespace hoprag::components

@@ -21,4 +21,24 @@ inline std::vector<std::size_t> epoch_order(std::uint64_t seed, std::uint64_t st
     return o;
 }
 
+/// epoch_order of one stream base, kept until the epoch (or the example count) changes, so a
+/// trainer that asks every step shuffles once per epoch.
+class epoch_order_cache {
+public:
+    explicit epoch_order_cache(std::uint64_t stream_base) : base_(stream_base) {}
+    const std::vector<std::size_t>& at(std::uint64_t seed, std::int64_t epoch, std::size_t n) {
+        if (!valid_ || epoch != epoch_ || seed != seed_ || n != order_.size()) {
+            order_ = epoch_order(seed, base_, epoch, n);
+            seed_ = seed, epoch_ = epoch, valid_ = true;
+        }
+        return order_;
+    }
+
+private:
+    std::uint64_t base_, seed_ = 0;
+    std::int64_t epoch_ = 0;
+    bool valid_ = false;
+    std::vector<std::size_t> order_;
+};
+
 }  // namespace hoprag::train

@@ -53,6 +53,32 @@ struct task_tensors {
     std::vector<named_tensor> params, adam_m, adam_v;
 };
 
+/// Host copies of a task's tensors: `each(f)` calls f(param, first moment, second moment) for
+/// every trainable tensor (backend buffers) in the order of `specs`.
+template <class Each>
+task_tensors copy_to_host(const std::vector<tensor_spec>& specs, Each&& each) {
+    task_tensors t;
+    std::size_t i = 0;
+    each([&](const auto& p, const auto& m, const auto& v) {
+        const auto& s = specs.at(i++);
+        t.params.push_back({s.name, s.dims, p.to_host()});
+        t.adam_m.push_back({s.name, s.dims, m.to_host()});
+        t.adam_v.push_back({s.name, s.dims, v.to_host()});
+    });
+    return t;
+}
+
+/// The reverse of copy_to_host: the host copies `t` (validated against the specs by
+/// load_checkpoint) back into the buffers `each` visits, in the same order.
+template <class Each>
+void copy_from_host(const task_tensors& t, Each&& each) {
+    std::size_t i = 0;
+    each([&](auto& p, auto& m, auto& v) {
+        p.assign(t.params.at(i).data), m.assign(t.adam_m.at(i).data), v.assign(t.adam_v.at(i).data);
+        ++i;
+    });
+}
+
 /// A trainer's task. `step(st)` takes one optimiser step from state `st` and advances st.step (and
 /// its data position / epoch / RNG counters); `evaluate(st)` returns held-out metrics (empty: none);
 /// `specs()` names the trainable tensors; `tensors()` copies them and their moments to the host

@@ -109,10 +109,10 @@ public:
     train::step_outcome step(train::training_state& st) {
         const std::int64_t n_batches = tc_.train_examples / tc_.batch;
         if (st.data_position >= n_batches) ++st.epoch, st.data_position = 0;
-        const auto order = train::epoch_order(st.rng_seed, 1000, st.epoch, static_cast<std::size_t>(tc_.train_examples));
+        const auto& order = order_.at(st.rng_seed, st.epoch, static_cast<std::size_t>(tc_.train_examples));
         st.rng_counter = 1000 + static_cast<std::uint64_t>(st.epoch) + 1;  // next unused shuffle stream
-        std::vector<float> hx(static_cast<std::size_t>(tc_.batch * tc_.inputs));
-        std::vector<std::int32_t> hy(static_cast<std::size_t>(tc_.batch));
+        auto& hx = hx_;
+        auto& hy = hy_;
         for (std::int64_t b = 0; b < tc_.batch; ++b) {
             const auto e = static_cast<std::int64_t>(order[static_cast<std::size_t>(st.data_position * tc_.batch + b)]);
             std::copy_n(train_.x.begin() + e * tc_.inputs, tc_.inputs, hx.begin() + b * tc_.inputs);
@@ -164,6 +164,9 @@ private:
     buffer<context, std::int32_t> eval_y_;
     train::warmup_cosine_lr sched_;
     std::vector<train::adamw_tensor> tensors_;
+    train::epoch_order_cache order_{1000};
+    std::vector<float> hx_ = std::vector<float>(static_cast<std::size_t>(tc_.batch * tc_.inputs));  // [batch, inputs] host batch
+    std::vector<std::int32_t> hy_ = std::vector<std::int32_t>(static_cast<std::size_t>(tc_.batch));  // [batch]
 };
 
 }  // namespace hoprag::mlp
