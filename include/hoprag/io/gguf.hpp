@@ -8,6 +8,7 @@
 // against the bytes actually present (a violation throws `format_error` naming the file and the key
 // or tensor; nothing is read out of bounds), keeps strings as views into the mapping, and
 // `dequantize` turns a tensor of a supported ggml type into float32 exactly as ggml does.
+// Zero-copy xtensor views of unquantised tensors: see xt_views.hpp.
 #pragma once
 
 #include <algorithm>

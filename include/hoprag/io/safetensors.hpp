@@ -6,7 +6,8 @@
 // dtype, shape, offsets, overlaps, gaps, byte size == numel * dtype size) — a violation throws
 // `format_error` naming the file and the tensor — and hands out zero-copy `safetensors_tensor`
 // views with a converting `to_f32`. `write_safetensors` writes tensors and metadata durably with
-// the header padded to a multiple of 8 bytes. Sharded checkpoints: see safetensors_index.hpp.
+// the header padded to a multiple of 8 bytes. Sharded checkpoints: see safetensors_index.hpp;
+// zero-copy xtensor views of tensors: see xt_views.hpp.
 #pragma once
 
 #include <algorithm>

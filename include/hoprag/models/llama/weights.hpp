@@ -9,7 +9,6 @@
 // files use rotate-half; `weights::rope` records which, and the forward applies it unchanged.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -19,11 +18,14 @@
 #include <vector>
 
 #include <boost/pfr.hpp>
+#include <xtensor/xnoalias.hpp>
+#include <xtensor/xview.hpp>
 
 #include "hoprag/backend/buffer.hpp"
 #include "hoprag/backend/ops.hpp"
 #include "hoprag/core/error.hpp"
 #include "hoprag/core/shape.hpp"
+#include "hoprag/core/xt_adapt.hpp"
 #include "hoprag/io/gguf.hpp"
 #include "hoprag/io/safetensors_index.hpp"
 #include "hoprag/models/llama/config.hpp"
@@ -111,10 +113,12 @@ inline weight_source gguf_source_hf_layout(const io::gguf_file& g, const config&
         if (!q && !k) return;
         const std::int64_t heads = q ? c.num_heads : c.num_kv_heads, D = c.head_dim, cols = c.hidden_size;
         const std::vector<float> in(out.begin(), out.end());
+        // rows as grids: stored [head, pair i, member j] (interleaved), wanted [head, half j, i]
+        const auto from = xt_adapt<4>(in, {heads, D / 2, 2, cols});
+        auto to = xt_adapt<4>(out, {heads, 2, D / 2, cols});
         for (std::int64_t h = 0; h < heads; ++h)
             for (std::int64_t i = 0; i < D / 2; ++i)
-                for (std::int64_t j = 0; j < 2; ++j)
-                    std::copy_n(in.begin() + (h * D + 2 * i + j) * cols, cols, out.begin() + (h * D + j * D / 2 + i) * cols);
+                for (std::int64_t j = 0; j < 2; ++j) xt::noalias(xt::view(to, h, j, i)) = xt::view(from, h, i, j);  // one row copy
     };
     s.rope = rope_style::half;
     return s;
