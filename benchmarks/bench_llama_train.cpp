@@ -16,6 +16,7 @@
 #include "hoprag/adapters/lora_grads.hpp"
 #include "hoprag/components/generator.hpp"
 #include "hoprag/cpu/backend.hpp"
+#include "hoprag/models/llama/lora_optimizer.hpp"
 #include "hoprag/models/llama/train.hpp"
 
 using namespace hoprag;
@@ -47,7 +48,7 @@ void train_step(benchmark::State& state) {
     for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int32_t>(s.bits(i) % 49152);
     for (std::size_t i = ids.size() * 3 / 4; i < ids.size(); ++i) labels[i] = ids[i];
     auto grads = adapters::make_lora_grad_set(ctx, gen.adapter());
-    adapters::lora_optimizer<cpu::context> opt(ctx, gen.adapter(), grads);
+    llama::lora_optimizer<cpu::context> opt(ctx, gen.adapter(), grads);
     llama::train_workspace<cpu::context> ws;
     llama::train_options o;
     o.checkpointing = checkpointing;

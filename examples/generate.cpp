@@ -110,7 +110,7 @@ int run(const options& o) {
     std::optional<adapters::lora_adapters<context>> lora;
     if (!o.adapter.empty()) {
         if (!fs::is_directory(o.adapter)) throw io_error(o.adapter + ": not a folder (--adapter wants a PEFT LoRA folder)");
-        lora = adapters::load_peft(ctx, o.adapter, gen.config());
+        lora = models::llama::load_peft(ctx, o.adapter, gen.config());
         lin.lora = &*lora;
     }
     const bool chatml = tok.token_to_id("<|im_start|>").has_value();

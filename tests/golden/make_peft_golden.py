@@ -1,4 +1,4 @@
-"""Golden data for tests/adapters/test_peft.cpp (PEFT LoRA folder compatibility).
+"""Golden data for tests/models/test_llama_peft.cpp (PEFT LoRA folder compatibility).
 
 Run from the repository root with a Python that has numpy and the PyPI `safetensors` package:
     python tests/golden/make_peft_golden.py
@@ -18,7 +18,7 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CONFIG = dict(hidden=24, heads=4, kv_heads=2, head_dim=6, ffn=20, layers=2)  # test_peft.cpp: peft_config()
+CONFIG = dict(hidden=24, heads=4, kv_heads=2, head_dim=6, ffn=20, layers=2)  # test_llama_peft.cpp: peft_config()
 SHAPES = {  # [out, in] of each module
     "self_attn.q_proj": (CONFIG["heads"] * CONFIG["head_dim"], CONFIG["hidden"]),
     "self_attn.v_proj": (CONFIG["kv_heads"] * CONFIG["head_dim"], CONFIG["hidden"]),

@@ -6,6 +6,7 @@
 #include "hoprag/components/generator.hpp"
 #include "hoprag/cpu/backend.hpp"
 #include "hoprag/cuda/backend.hpp"
+#include "hoprag/models/llama/lora_optimizer.hpp"
 #include "hoprag/models/llama/train.hpp"
 #include "models/llama_train_tiny.hpp"
 
@@ -39,8 +40,8 @@ void check_parity(bool checkpointing, float dropout) {
     REQUIRE(ch.size() == gh.size());
     for (std::size_t i = 0; i < ch.size(); ++i) test::require_close(gh[i], ch[i], 1e-3, 1e-5, "gradient tensor " + std::to_string(i));
 
-    adapters::lora_optimizer<cpu::context> co(cctx, cg.adapter(), cgr);
-    adapters::lora_optimizer<cuda::context> go(gctx, gg.adapter(), ggr);
+    llama::lora_optimizer<cpu::context> co(cctx, cg.adapter(), cgr);
+    llama::lora_optimizer<cuda::context> go(gctx, gg.adapter(), ggr);
     const auto s = train::make_adamw_step(train::adamw_hparams{}, 1, 1e-3f);
     co.step(cctx, s), go.step(gctx, s);
     test::require_close(gg.adapter().find(1, adapters::target::down)->b.to_host(), cg.adapter().find(1, adapters::target::down)->b.to_host(), 1e-5,

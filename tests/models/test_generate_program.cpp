@@ -181,18 +181,18 @@ TEST_CASE("hoprag-generate: --quant nf4 and --adapter give the library generator
 
     const auto base = components::generator<quant::none, adapters::none, cpu::backend>::from_gguf(ctx, model_path);
     {  // a rank-4 adapter on all seven linears with large random B, written as a PEFT folder
-        auto fresh = adapters::make_lora_adapters(ctx, base.config(), 4, 8.0, adapters::all_targets, 5);
+        auto fresh = models::llama::make_lora_adapters(ctx, base.config(), 4, 8.0, adapters::all_targets, 5);
         std::uint64_t seed = 100;
         for (auto& layer : fresh.layers)
             for (auto& l : layer)
                 if (!l.empty()) l.b = buffer<cpu::context, float>(ctx, test::random_floats(static_cast<std::size_t>(l.out * l.rank), ++seed, -1.0f, 1.0f));
-        adapters::save_peft(adapter_dir, fresh, "HuggingFaceTB/SmolLM2-135M-Instruct");
+        models::llama::save_peft(adapter_dir, fresh, "HuggingFaceTB/SmolLM2-135M-Instruct");
     }
     const auto a = run("adapter", input, "--model '" + model_path.string() + "' --chat --no-eos --max-new-tokens 6 --adapter '" + adapter + "'");
     INFO(a.err);
     REQUIRE(a.code == 0);
     REQUIRE(a.lines.size() == 1);
-    const auto lora = adapters::load_peft(ctx, adapter, base.config());
+    const auto lora = models::llama::load_peft(ctx, adapter, base.config());
     auto lin = base.make_linears();
     lin.lora = &lora;
     const auto with_adapter = models::llama::generate(ctx, base.model(), prompt, o, {}, lin).tokens;

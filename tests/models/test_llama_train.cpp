@@ -17,6 +17,7 @@
 
 #include "hoprag/components/generator.hpp"
 #include "hoprag/cpu/backend.hpp"
+#include "hoprag/models/llama/lora_optimizer.hpp"
 #include "hoprag/models/llama/train.hpp"
 #include "models/llama_train_tiny.hpp"
 
@@ -184,7 +185,7 @@ TEST_CASE("gemm attention equals the backend's attention ops, forward and backwa
 TEST_CASE("llama lora gradients match finite differences, f32 base", "[llama][train]") { check_finite_differences<f32_lora>(0.0f, 0); }
 TEST_CASE("llama lora gradients match finite differences, nf4 base with dropout", "[llama][train]") { check_finite_differences<nf4_lora>(0.2f, 1); }
 
-TEST_CASE("llama lora checkpointing gives identical gradients; dropout is deterministic per step", "[llama][train]") {
+TEST_CASE("llama lora checkpointing gives identical gradients, and dropout is deterministic per step", "[llama][train]") {
     cpu::context ctx;
     const auto c = test::train_tiny_config();
     const test::tiny_llama_tensors t(c, false, 7);
@@ -258,7 +259,7 @@ TEST_CASE("lora_optimizer applies AdamW to every A and B", "[llama][train]") {
     const test::train_batch tb;
     auto grads = adapters::make_lora_grad_set(ctx, g.adapter());
     step(ctx, g, tb, grads);
-    adapters::lora_optimizer<cpu::context> opt(ctx, g.adapter(), grads);
+    llama::lora_optimizer<cpu::context> opt(ctx, g.adapter(), grads);
     REQUIRE(opt.tensors().size() == 2 * 7 * 2);
     CHECK(std::string(opt.tensors()[1].name) == "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight");
     const auto before = g.adapter().find(1, adapters::target::down)->b.to_host();

@@ -1,8 +1,9 @@
-// The LoRA adapter policy and the adapter set of a Llama-family decoder. `lora<Rank, Alpha, Targets>`
+// The LoRA adapter policy and a model-agnostic LoRA adapter set. `lora<Rank, Alpha, Targets>`
 // (defaults r = 16, alpha = 32, all seven block linears) is the Adapter slot type of
 // `components::generator`; `lora_adapters<Context>` holds one `nn::lora_linear` per targeted linear
-// of every layer (A Kaiming-uniform, B zero), with the scale alpha / r. Saving and loading in the
-// PEFT layout lives in adapters/peft.hpp; the per-layer math in nn/lora.hpp.
+// of every layer (A Kaiming-uniform, B zero), with the scale alpha / r. The [out, in] shapes of the
+// wrapped linears come from the caller (models/llama/lora.hpp gives them for a Llama decoder, with
+// the PEFT save/load in models/llama/peft.hpp); the per-layer math is in nn/lora.hpp.
 #pragma once
 
 #include <array>
@@ -11,7 +12,8 @@
 #include <vector>
 
 #include "hoprag/adapters/targets.hpp"
-#include "hoprag/models/llama/weights.hpp"
+#include "hoprag/core/error.hpp"
+#include "hoprag/core/shape.hpp"
 #include "hoprag/nn/lora.hpp"
 
 namespace hoprag::adapters {
@@ -31,11 +33,8 @@ struct lora {
 
 static_assert(adapter_policy<lora<>>);
 
-/// Index into llama::layer_shapes / hf_layer_names of the linear behind target t.
-constexpr std::size_t layer_field_of(target t) {
-    constexpr std::size_t fields[target_count] = {1, 2, 3, 4, 6, 7, 8};
-    return fields[static_cast<std::size_t>(t)];
-}
+/// [out, in] of the linear layer behind each target, indexed by target (the same in every layer).
+using target_shapes = std::array<shape, target_count>;
 
 /// Adapters of every layer of one decoder.
 template <class Context>
@@ -65,31 +64,25 @@ struct lora_adapters {
     }
 };
 
-/// Fresh adapters (A from Philox stream (seed, 8 * layer + target), B = 0) for decoder config c.
+/// Fresh adapters (A from Philox stream (seed, 8 * layer + target), B = 0) for `num_layers` layers
+/// whose targeted linears have the [out, in] shapes `shapes`.
 template <class Context>
-lora_adapters<Context> make_lora_adapters(Context& ctx, const models::llama::config& c, std::int64_t rank, double alpha, target_set targets,
-                                          std::uint64_t seed, float dropout = 0.0f) {
+lora_adapters<Context> make_lora_adapters(Context& ctx, const target_shapes& shapes, std::int64_t num_layers, std::int64_t rank, double alpha,
+                                          target_set targets, std::uint64_t seed, float dropout = 0.0f) {
     if (rank <= 0) throw config_error("lora adapters: rank must be > 0, got " + std::to_string(rank));
+    if (num_layers < 0) throw config_error("lora adapters: num_layers must be >= 0, got " + std::to_string(num_layers));
     if (!(dropout >= 0.0f && dropout < 1.0f)) throw config_error("lora adapters: dropout must be in [0, 1), got " + std::to_string(dropout));
     lora_adapters<Context> a;
     a.rank = rank, a.alpha = alpha, a.targets = targets, a.dropout = dropout;
-    const auto shapes = models::llama::layer_shapes(c);
-    a.layers.resize(static_cast<std::size_t>(c.num_layers));
+    a.layers.resize(static_cast<std::size_t>(num_layers));
     for (std::size_t l = 0; l < a.layers.size(); ++l)
         for (auto t : all_target_list) {
             if (!targets.contains(t)) continue;
-            const auto& s = shapes[layer_field_of(t)];
+            const auto& s = shapes[static_cast<std::size_t>(t)];
             a.layers[l][static_cast<std::size_t>(t)] =
                 nn::make_lora(ctx, s[1], s[0], rank, static_cast<float>(alpha), seed, 8 * l + static_cast<std::uint64_t>(t));
         }
     return a;
-}
-
-/// Fresh adapters for policy Lora (a lora<...> type).
-template <class Lora, class Context>
-lora_adapters<Context> make_lora_adapters(Context& ctx, const models::llama::config& c, std::uint64_t seed, float dropout = 0.0f) {
-    static_assert(Lora::enabled, "make_lora_adapters: the policy is not an enabled adapter (adapters::none has no parameters)");
-    return make_lora_adapters(ctx, c, Lora::rank, Lora::alpha, Lora::targets, seed, dropout);
 }
 
 }  // namespace hoprag::adapters

@@ -26,11 +26,12 @@
 
 #include "hoprag/adapters/lora.hpp"
 #include "hoprag/adapters/none.hpp"
-#include "hoprag/adapters/peft.hpp"
 #include "hoprag/backend/concept.hpp"
 #include "hoprag/core/dtype.hpp"
 #include "hoprag/models/llama/forward.hpp"
 #include "hoprag/models/llama/generate.hpp"
+#include "hoprag/models/llama/lora.hpp"
+#include "hoprag/models/llama/peft.hpp"
 #include "hoprag/models/llama/weights.hpp"
 #include "hoprag/nn/frozen_linear.hpp"
 #include "hoprag/nn/lora.hpp"
@@ -75,7 +76,7 @@ public:
             buffer<context, float>* table[] = {&w.wq, &w.wk, &w.wv, &w.wo, &w.w_gate, &w.w_up, &w.w_down};
             for (auto t : adapters::all_target_list) {
                 const auto i = static_cast<std::size_t>(t);
-                const auto& s = shapes[adapters::layer_field_of(t)];
+                const auto& s = shapes[models::llama::layer_field_of(t)];
                 auto& f = base_[l][i];
                 if constexpr (Quant::quantizes) {
                     if ((s[0] * s[1]) % quant::nf4_block != 0)
@@ -89,7 +90,7 @@ public:
                 }
             }
         }
-        if constexpr (Adapter::enabled) lora_ = adapters::make_lora_adapters<Adapter>(ctx, c, seed);
+        if constexpr (Adapter::enabled) lora_ = models::llama::make_lora_adapters<Adapter>(ctx, c, seed);
         if constexpr (Quant::quantizes && has_bf16_gemv<context>) set_bf16_head(true);
     }
 
@@ -142,7 +143,7 @@ public:
     const adapters::lora_adapters<context>& adapter() const requires(Adapter::enabled) { return lora_; }
     /// Replaces the adapters with a PEFT folder; its rank must be Adapter::rank and its targets Adapter::targets.
     void load_adapter(const std::filesystem::path& dir) requires(Adapter::enabled) {
-        auto a = adapters::load_peft(*ctx_, dir, model_.cfg);
+        auto a = models::llama::load_peft(*ctx_, dir, model_.cfg);
         if (a.rank != Adapter::rank || !(a.targets == Adapter::targets))
             throw config_error(dir.string() + ": adapter has rank " + std::to_string(a.rank) + " and " + std::to_string(a.targets.size()) +
                                " target modules; this generator's policy wants rank " + std::to_string(Adapter::rank) + " and " +
@@ -151,7 +152,7 @@ public:
     }
     /// Writes the adapters as a PEFT folder.
     void save_adapter(const std::filesystem::path& dir, const std::string& base_model_name_or_path) const requires(Adapter::enabled) {
-        adapters::save_peft(dir, lora_, base_model_name_or_path);
+        models::llama::save_peft(dir, lora_, base_model_name_or_path);
     }
 
     /// The Linears functor of this generator (base + adapter on each block linear).

@@ -29,6 +29,7 @@
 #include "hoprag/data/hotpotqa.hpp"
 #include "hoprag/data/prompt.hpp"
 #include "hoprag/eval/hotpot_metrics.hpp"
+#include "hoprag/models/llama/lora_optimizer.hpp"
 #include "hoprag/models/llama/train.hpp"
 #include "hoprag/tokenizers/load_tokenizer.hpp"
 #include "hoprag/train/adamw.hpp"
@@ -116,9 +117,7 @@ public:
             const auto& order = order_.at(st.rng_seed, st.epoch, cur_.size());
             const auto b = cur_.bundle(static_cast<std::size_t>(st.epoch), order[static_cast<std::size_t>(st.data_position)]);
             ++st.data_position;
-            std::vector<data::prompt_passage> ps;
-            for (std::size_t i = 0; i < b.passages.size(); ++i) ps.push_back({b.passages[i].title, b.passages[i].text, i, b.passages[i].supporting});
-            const auto ex = data::encode_example(tok_, b.question, ps, std::string_view(b.answer), po_);
+            const auto ex = data::encode_example(tok_, b.question, b.passages, std::string_view(b.answer), po_);
             models::llama::train_options to;
             to.checkpointing = checkpointing_;
             to.step = static_cast<std::uint64_t>(st.step * tc_.accumulation + st.accum_done);
@@ -187,7 +186,7 @@ private:
     Generator gen_;
     tokenizers::tokenizer tok_;
     adapters::lora_grad_set<context> grads_;
-    adapters::lora_optimizer<context> opt_;
+    models::llama::lora_optimizer<context> opt_;
     std::vector<data::hotpot_record> records_, eval_set_;
     data::corpus corpus_;
     curriculum<forced_gold<1>> cur_;

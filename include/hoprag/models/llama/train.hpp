@@ -12,7 +12,7 @@
 //
 // A trainer step with gradient accumulation (see train/gradients.hpp):
 //   auto grads = adapters::make_lora_grad_set(ctx, gen.adapter());
-//   adapters::lora_optimizer<Ctx> opt(ctx, gen.adapter(), grads);
+//   llama::lora_optimizer<Ctx> opt(ctx, gen.adapter(), grads);  // models/llama/lora_optimizer.hpp
 //   llama::train_workspace<Ctx> ws;
 //   per micro-batch: if (acc.window_start()) adapters::zero_grads(ctx, grads);
 //       o.step = micro_step++;  // new dropout masks

@@ -1,4 +1,4 @@
-// PEFT folder compatibility of LoRA adapters on a tiny Llama config:
+// PEFT folder compatibility of a Llama decoder's LoRA adapters (models/llama/peft.hpp) on a tiny config:
 //  * hoprag writes adapter_model.safetensors byte-identical to tests/golden/peft_hoprag/, a folder
 //    that tests/golden/make_peft_golden.py read back with the PyPI `safetensors` package and whose
 //    names and shapes (as Python saw them) are in peft_hoprag_check.json — checked here too;
@@ -13,18 +13,19 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hoprag/adapters/peft.hpp"
 #include "hoprag/cpu/backend.hpp"
+#include "hoprag/models/llama/peft.hpp"
 #include "support/reference.hpp"
 
 using namespace hoprag;
+namespace llama = hoprag::models::llama;
 namespace fs = std::filesystem;
 
 namespace {
 
 /// The config the golden script also uses (tests/golden/make_peft_golden.py: CONFIG).
-models::llama::config peft_config() {
-    models::llama::config c;
+llama::config peft_config() {
+    llama::config c;
     c.vocab_size = 37, c.hidden_size = 24, c.num_layers = 2, c.num_heads = 4, c.num_kv_heads = 2, c.head_dim = 6;
     c.intermediate_size = 20, c.rms_norm_eps = 1e-5;
     return c;
@@ -39,7 +40,7 @@ fs::path golden() { return fs::path(test::source_dir()) / "tests" / "golden"; }
 
 /// The adapter whose bytes are committed: seed 7, B filled with a Philox pattern so it is not zero.
 adapters::lora_adapters<cpu::context> reference_adapter(cpu::context& ctx) {
-    auto a = adapters::make_lora_adapters<adapters::lora<4, 8>>(ctx, peft_config(), 7, 0.05f);
+    auto a = llama::make_lora_adapters<adapters::lora<4, 8>>(ctx, peft_config(), 7, 0.05f);
     std::uint64_t stream = 100;
     for (auto& layer : a.layers)
         for (auto& l : layer) l.b.assign(test::random_floats(l.b.size(), 7, -0.1f, 0.1f, stream++));
@@ -53,7 +54,7 @@ TEST_CASE("hoprag's PEFT folder matches the golden one that Python's safetensors
     const auto a = reference_adapter(ctx);
     const fs::path dir = fs::path(test::binary_dir()) / "test-peft-out";
     fs::remove_all(dir);
-    adapters::save_peft(dir, a, "HuggingFaceTB/SmolLM2-135M-Instruct");
+    llama::save_peft(dir, a, "HuggingFaceTB/SmolLM2-135M-Instruct");
     CHECK(read_bytes(dir / "adapter_model.safetensors") == read_bytes(golden() / "peft_hoprag" / "adapter_model.safetensors"));
     const auto cfg = io::read_json_file(dir / "adapter_config.json");
     CHECK(cfg["peft_type"] == "LORA");
@@ -84,7 +85,7 @@ TEST_CASE("hoprag's PEFT folder matches the golden one that Python's safetensors
     CHECK(check["tensors"]["base_model.model.model.layers.0.self_attn.k_proj.lora_B.weight"]["shape"] == nlohmann::json::array({12, 4}));
 
     // and it loads back unchanged
-    const auto back = adapters::load_peft(ctx, dir, peft_config());
+    const auto back = llama::load_peft(ctx, dir, peft_config());
     CHECK(back.rank == 4);
     CHECK(back.alpha == 8.0);
     CHECK(back.targets == adapters::all_targets);
@@ -99,7 +100,7 @@ TEST_CASE("hoprag's PEFT folder matches the golden one that Python's safetensors
 
 TEST_CASE("a PEFT-style folder made in Python loads into hoprag", "[peft]") {
     cpu::context ctx;
-    const auto a = adapters::load_peft(ctx, golden() / "peft_python", peft_config());
+    const auto a = llama::load_peft(ctx, golden() / "peft_python", peft_config());
     CHECK(a.rank == 2);
     CHECK(a.alpha == 16.0);
     CHECK(a.targets == adapters::target_set::of({adapters::target::q, adapters::target::v}));
@@ -124,7 +125,7 @@ TEST_CASE("loading a PEFT folder names every bad tensor and unsupported config",
     c.num_layers = 3;  // the file has 2 layers: layer 2 is missing
     c.hidden_size = 24;
     try {
-        (void)adapters::load_peft(ctx, golden() / "peft_python", c);
+        (void)llama::load_peft(ctx, golden() / "peft_python", c);
         FAIL("expected format_error");
     } catch (const format_error& e) {
         const std::string msg = e.what();
@@ -133,7 +134,7 @@ TEST_CASE("loading a PEFT folder names every bad tensor and unsupported config",
     auto wide = peft_config();
     wide.intermediate_size = 20, wide.num_kv_heads = 4;  // v_proj becomes [24, 24]
     try {
-        (void)adapters::load_peft(ctx, golden() / "peft_python", wide);
+        (void)llama::load_peft(ctx, golden() / "peft_python", wide);
         FAIL("expected format_error");
     } catch (const format_error& e) {
         CHECK(std::string(e.what()).find("v_proj.lora_B.weight is [12, 2] (expected [24, 2])") != std::string::npos);
@@ -143,7 +144,7 @@ TEST_CASE("loading a PEFT folder names every bad tensor and unsupported config",
     fs::create_directories(dir);
     fs::copy_file(golden() / "peft_python" / "adapter_model.safetensors", dir / "adapter_model.safetensors");
     io::write_file_durably(dir / "adapter_config.json", std::string(R"({"peft_type": "LORA", "r": 2, "lora_alpha": 16, "target_modules": ["q_proj"], "use_dora": true})"));
-    REQUIRE_THROWS_AS(adapters::load_peft(ctx, dir, peft_config()), config_error);
+    REQUIRE_THROWS_AS(llama::load_peft(ctx, dir, peft_config()), config_error);
     io::write_file_durably(dir / "adapter_config.json", std::string(R"({"peft_type": "PREFIX_TUNING", "r": 2})"));
-    REQUIRE_THROWS_AS(adapters::load_peft(ctx, dir, peft_config()), config_error);
+    REQUIRE_THROWS_AS(llama::load_peft(ctx, dir, peft_config()), config_error);
 }

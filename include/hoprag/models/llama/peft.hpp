@@ -1,4 +1,5 @@
-// LoRA adapters in the PEFT folder layout, so a PEFT user can load hoprag's adapters and vice versa:
+// LoRA adapters of a Llama-family decoder in the PEFT folder layout, so a PEFT user can load
+// hoprag's adapters and vice versa:
 //   adapter_model.safetensors  f32 tensors
 //       base_model.model.model.layers.N.<module path>.lora_A.weight  [r, in]
 //       base_model.model.model.layers.N.<module path>.lora_B.weight  [out, r]
@@ -20,27 +21,31 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/adapters/lora.hpp"
+#include "hoprag/adapters/targets.hpp"
+#include "hoprag/core/error.hpp"
 #include "hoprag/io/durable_file.hpp"
 #include "hoprag/io/json_fields.hpp"
 #include "hoprag/io/safetensors.hpp"
+#include "hoprag/models/llama/config.hpp"
+#include "hoprag/models/llama/lora.hpp"
 
-namespace hoprag::adapters {
+namespace hoprag::models::llama {
 
 /// PEFT tensor name of the A (is_a) or B matrix of (layer, t).
-inline std::string peft_tensor_name(std::size_t layer, target t, bool is_a) {
-    return "base_model.model.model.layers." + std::to_string(layer) + "." + std::string(hf_module_paths[static_cast<std::size_t>(t)]) +
+inline std::string peft_tensor_name(std::size_t layer, adapters::target t, bool is_a) {
+    return "base_model.model.model.layers." + std::to_string(layer) + "." + std::string(adapters::hf_module_paths[static_cast<std::size_t>(t)]) +
            (is_a ? ".lora_A.weight" : ".lora_B.weight");
 }
 
 /// Writes `a` to folder `dir` (created if needed) as adapter_model.safetensors + adapter_config.json.
 template <class Context>
-void save_peft(const std::filesystem::path& dir, const lora_adapters<Context>& a, const std::string& base_model_name_or_path) {
+void save_peft(const std::filesystem::path& dir, const adapters::lora_adapters<Context>& a, const std::string& base_model_name_or_path) {
     std::filesystem::create_directories(dir);
     std::vector<std::vector<float>> host;
     std::vector<io::safetensors_entry> entries;
-    host.reserve(a.layers.size() * target_count * 2);
+    host.reserve(a.layers.size() * adapters::target_count * 2);
     for (std::size_t l = 0; l < a.layers.size(); ++l)
-        for (auto t : all_target_list) {
+        for (auto t : adapters::all_target_list) {
             const auto* m = a.find(l, t);
             if (!m) continue;
             host.push_back(m->a.to_host());
@@ -57,8 +62,8 @@ void save_peft(const std::filesystem::path& dir, const lora_adapters<Context>& a
     j["lora_alpha"] = a.alpha;
     j["lora_dropout"] = std::round(double(a.dropout) * 1e6) / 1e6;  // 0.05f, not 0.05000000074505806
     nlohmann::ordered_json mods = nlohmann::ordered_json::array();
-    for (auto t : all_target_list)
-        if (a.targets.contains(t)) mods.push_back(std::string(peft_module_names[static_cast<std::size_t>(t)]));
+    for (auto t : adapters::all_target_list)
+        if (a.targets.contains(t)) mods.push_back(std::string(adapters::peft_module_names[static_cast<std::size_t>(t)]));
     j["target_modules"] = mods;
     j["bias"] = "none";
     j["fan_in_fan_out"] = false;
@@ -74,7 +79,7 @@ void save_peft(const std::filesystem::path& dir, const lora_adapters<Context>& a
 /// unsupported adapter_config.json and format_error (listing every problem) for tensors that do
 /// not match c.
 template <class Context>
-lora_adapters<Context> load_peft(Context& ctx, const std::filesystem::path& dir, const models::llama::config& c) {
+adapters::lora_adapters<Context> load_peft(Context& ctx, const std::filesystem::path& dir, const config& c) {
     const auto cfg_path = dir / "adapter_config.json";
     const nlohmann::json j = io::read_json_file(cfg_path);
     const std::string origin = cfg_path.string();
@@ -86,7 +91,7 @@ lora_adapters<Context> load_peft(Context& ctx, const std::filesystem::path& dir,
         if (j.contains(key) && j[key].is_object() && !j[key].empty()) throw bad(std::string(key) + " is not empty; per-module ranks/alphas are not supported");
     if (j.contains("use_dora") && j["use_dora"] == true) throw bad("use_dora is true; DoRA adapters are not supported");
     if (j.contains("use_rslora") && j["use_rslora"] == true) throw bad("use_rslora is true; rank-stabilised scaling is not supported");
-    lora_adapters<Context> a;
+    adapters::lora_adapters<Context> a;
     a.rank = f.integer("r");
     a.alpha = f.number("lora_alpha");
     a.dropout = static_cast<float>(f.number_or("lora_dropout", 0.0));
@@ -98,19 +103,19 @@ lora_adapters<Context> load_peft(Context& ctx, const std::filesystem::path& dir,
     else throw bad("target_modules must be a list of module names");
     for (const auto& m : mods) {
         bool known = false;
-        for (auto t : all_target_list)
-            if (peft_module_names[static_cast<std::size_t>(t)] == m) a.targets = a.targets.with(t), known = true;
+        for (auto t : adapters::all_target_list)
+            if (adapters::peft_module_names[static_cast<std::size_t>(t)] == m) a.targets = a.targets.with(t), known = true;
         if (!known) throw bad("target module '" + m + "' is not one of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj");
     }
     const auto st_path = dir / "adapter_model.safetensors";
     const io::safetensors_file st(st_path);
-    const auto shapes = models::llama::layer_shapes(c);
+    const auto shapes = lora_target_shapes(c);
     std::string missing, bad_shape, unexpected;
     std::map<std::string, bool> used;
     for (std::int64_t l = 0; l < c.num_layers; ++l)
-        for (auto t : all_target_list) {
+        for (auto t : adapters::all_target_list) {
             if (!a.targets.contains(t)) continue;
-            const auto& s = shapes[layer_field_of(t)];
+            const auto& s = shapes[static_cast<std::size_t>(t)];
             for (bool is_a : {true, false}) {
                 const auto name = peft_tensor_name(static_cast<std::size_t>(l), t, is_a);
                 const shape want = is_a ? shape{a.rank, s[1]} : shape{s[0], a.rank};
@@ -131,9 +136,9 @@ lora_adapters<Context> load_peft(Context& ctx, const std::filesystem::path& dir,
     }
     a.layers.resize(static_cast<std::size_t>(c.num_layers));
     for (std::size_t l = 0; l < a.layers.size(); ++l)
-        for (auto t : all_target_list) {
+        for (auto t : adapters::all_target_list) {
             if (!a.targets.contains(t)) continue;
-            const auto& s = shapes[layer_field_of(t)];
+            const auto& s = shapes[static_cast<std::size_t>(t)];
             auto& m = a.layers[l][static_cast<std::size_t>(t)];
             m.in = s[1], m.out = s[0], m.rank = a.rank, m.scale = a.scale();
             m.a = buffer<Context, float>(ctx, st.at(peft_tensor_name(l, t, true)).to_f32());
@@ -142,4 +147,4 @@ lora_adapters<Context> load_peft(Context& ctx, const std::filesystem::path& dir,
     return a;
 }
 
-}  // namespace hoprag::adapters
+}  // namespace hoprag::models::llama
