@@ -52,7 +52,7 @@ const std::vector<pair_text>& pairs() {
     static const std::vector<pair_text> v = [] {
         std::vector<pair_text> out;
         for (const auto& r : hoprag::data::load_all(root + "/../shared/data/hotpotqa/hotpot_dev_sample.jsonl")) {
-            const auto gold = hoprag::components::gold_titles(r);
+            const auto gold = hoprag::data::gold_titles(r);
             for (const auto& para : r.context) {
                 if (static_cast<std::int64_t>(out.size()) >= n_pairs) return out;
                 std::string text;

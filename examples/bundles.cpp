@@ -63,7 +63,7 @@ nlohmann::ordered_json write_bundles(const hoprag::data::corpus& c,
         for (std::size_t i = 0; i < b.passages.size(); ++i) {
             const auto& p = b.passages[i];
             j["passages"].push_back(nlohmann::ordered_json{
-                {"n", i + 1}, {"id", p.id}, {"title", p.title}, {"text", p.text}, {"supporting", p.supporting}});
+                {"n", i + 1}, {"id", hoprag::data::passage_id(p)}, {"title", p.title}, {"text", p.text}, {"supporting", p.gold}});
         }
         j["target"] = b.target;
         j["supporting_facts"] = nlohmann::json::array();

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/data/hotpotqa.hpp"
-#include "hoprag/data/retrieved_passages.hpp"
+#include "hoprag/data/ranked_passage_file.hpp"
 #include "hoprag/eval/hotpot_metrics.hpp"
 #include "hoprag/eval/hotpot_predictions_io.hpp"
 #include "hoprag/eval/retrieval_metrics.hpp"
@@ -63,7 +63,8 @@ nlohmann::ordered_json scores_json(const hoprag::eval::hotpot_scores& s) {
 // Reads RETRIEVED: id -> ranked titles (only titles are kept, so large files stay cheap).
 std::unordered_map<std::string, std::vector<std::string>> read_retrieved(const std::string& path) {
     std::unordered_map<std::string, std::vector<std::string>> out;
-    for (auto& [id, list] : hoprag::data::read_retrieved_passages(path)) {
+    auto file = hoprag::data::read_ranked_passages(path, 0, false);
+    for (auto& [id, list] : file.by_id) {
         auto& titles = out[id];
         for (auto& p : list) titles.push_back(std::move(p.title));
     }

@@ -16,7 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/components/reranker.hpp"
+#include "hoprag/data/heldout_split.hpp"
 #include "hoprag/data/hotpotqa.hpp"
+#include "hoprag/data/ranked_passage_file.hpp"
 #include "hoprag/eval/retrieval_metrics.hpp"
 #include "hoprag/io/durable_file.hpp"
 #include "hoprag/train/metrics_log.hpp"
@@ -35,7 +37,7 @@ writes OUT in the same format, best first, "score" = reranker logit.
   --questions FILES    HotpotQA files holding the questions (comma-separated), required
   --out OUT            JSON Lines output (temporary file, fsync, rename), required
   --top N              passages reranked and written per question            [20]
-  --split S            all|held-out|train: which questions (held out iff FNV-1a64(_id) % 4 == 0)  [all]
+  --split S            all|held-out|train: which questions (held out iff FNV-1a64(_id) % 8 == 0)  [all]
   --limit N            rerank at most N questions (0: all)                   [0]
   --max-length N       tokens per pair                                       [256]
   --batch N            pairs per forward                                     [32]
@@ -53,7 +55,7 @@ nlohmann::ordered_json report(const std::vector<hoprag::data::hotpot_record>& go
     const auto r = hoprag::eval::evaluate_retrieval(gold, ranked, {2, 4, 8, 12});
     double sp_em = 0;
     for (const auto& q : gold) {
-        const auto g = hoprag::components::gold_titles(q);
+        const auto g = hoprag::data::gold_titles(q);
         const auto& list = ranked.at(q.id);
         const std::set<std::string> top2(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(2, list.size())));
         sp_em += !g.empty() && top2 == g;
@@ -93,7 +95,12 @@ int run(int argc, char** argv) {
     }
     if (model.empty() || questions.empty() || out.empty() || retrieval.empty())
         throw usage_error("--model, --questions, --out and RETRIEVAL are required");
-    if (split != "all" && split != "held-out" && split != "train") throw usage_error("--split must be all, held-out or train, got '" + split + "'");
+    hoprag::data::split_part part;
+    try {
+        part = hoprag::data::parse_split_part(split);
+    } catch (const hoprag::config_error& e) {
+        throw usage_error(std::string("--split: ") + e.what());
+    }
 
     namespace comp = hoprag::components;
     std::unordered_map<std::string, hoprag::data::hotpot_record> by_id;
@@ -106,7 +113,7 @@ int run(int argc, char** argv) {
         if (b == std::string::npos) break;
         a = b + 1;
     }
-    const auto ret = comp::read_retrieval(retrieval);
+    const auto ret = hoprag::data::read_ranked_passages(retrieval);
     return program::run_on_device("hoprag-rerank", device, [&]<class Backend>() {
         typename Backend::context ctx;
         comp::reranker<comp::softmax_loss, Backend> rr(ctx, model, {.max_length = max_length, .max_batch = batch, .train = false});
@@ -119,7 +126,7 @@ int run(int argc, char** argv) {
         std::size_t done = 0, unknown = 0, pairs = 0;
         std::vector<std::string> ids;
         for (const auto& id : ret.order) {
-            if (split != "all" && comp::held_out(id) != (split == "held-out")) continue;
+            if (!hoprag::data::in_split(id, part)) continue;
             if (!by_id.count(id)) {
                 ++unknown;
                 continue;
@@ -132,15 +139,9 @@ int run(int argc, char** argv) {
             const auto& ps = ret.by_id.at(id);
             const auto reranked = rr.rerank(q.question, ps, static_cast<std::size_t>(top));
             pairs += reranked.size();
-            nlohmann::ordered_json line;
-            line["_id"] = id;
-            auto& list = line["passages"] = nlohmann::ordered_json::array();
-            for (const auto& p : reranked) {
-                list.push_back({{"title", p.title}, {"chunk", p.chunk}, {"score", p.score}});
-                after[id].push_back(p.title);
-            }
+            for (const auto& p : reranked) after[id].push_back(p.title);
             for (std::size_t i = 0; i < reranked.size(); ++i) before[id].push_back(ps[i].title);
-            w.write(line.dump() + "\n");
+            w.write(hoprag::data::ranked_passages_line(id, reranked));
             if (!q.supporting_facts.empty()) gold.push_back(q);
             ++done;
             const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -105,7 +105,7 @@ inline constexpr const char* encoder_help = R"(Encoder and index:
 )";
 
 /// Distinct paragraphs of the HotpotQA files, in file and first-seen order (then --limit).
-inline std::vector<hoprag::data::paragraph_passage> load_corpus(const std::vector<std::string>& files, std::size_t limit,
+inline std::vector<hoprag::data::passage> load_corpus(const std::vector<std::string>& files, std::size_t limit,
                                                       const char* program) {
     std::vector<hoprag::data::hotpot_record> records;
     for (const auto& f : files) {

@@ -14,6 +14,7 @@
 
 #include "hoprag/components/open_index.hpp"
 #include "hoprag/components/retriever.hpp"
+#include "hoprag/data/ranked_passage_file.hpp"
 #include "hoprag/io/durable_file.hpp"
 #include "retrieval_cli.hpp"
 
@@ -93,16 +94,8 @@ int main(int argc, char** argv) {
                 const auto hits = r.retrieve(texts, k);
                 const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                 hoprag::io::durable_writer w(out);
-                for (std::size_t i = 0; i < questions.size(); ++i) {
-                    nlohmann::ordered_json line;
-                    line["_id"] = questions[i].id;
-                    auto& list = line["passages"] = nlohmann::ordered_json::array();
-                    for (const auto& h : hits[i]) {
-                        const auto& p = passages[static_cast<std::size_t>(h.passage)];
-                        list.push_back({{"title", p.title}, {"chunk", p.text}, {"score", h.score}});
-                    }
-                    w.write(line.dump() + "\n");
-                }
+                for (std::size_t i = 0; i < questions.size(); ++i)
+                    w.write(hoprag::data::ranked_passages_line(questions[i].id, comp::hit_passages(hits[i], passages)));
                 w.commit();
                 for (std::size_t i = 0; i < std::min(show, questions.size()); ++i) {
                     std::set<std::string> gold;

@@ -1,7 +1,7 @@
 // hoprag-train-reranker: fine-tunes a BERT cross-encoder (all-MiniLM-L6-v2 body + pooler, fresh
 // 1-logit head, or any 1-label BertForSequenceClassification folder) on HotpotQA candidate groups
 // with a loss policy (--loss margin|softmax|bce): components/reranker_task.hpp (data, groups,
-// step, held-out evaluation; the held-out questions, components::held_out, are only evaluated) run
+// step, held-out evaluation; the held-out questions, data::is_heldout, are only evaluated) run
 // by the one training loop (train/loop.hpp: --config YAML + flags, --out run folder, --resume,
 // session budget, metrics JSONL + TensorBoard, checkpoints as versions of "reranker-checkpoint",
 // `best` by held-out MRR). The model is exported as a Hugging Face folder OUT/model (final) and

@@ -41,7 +41,7 @@ TEST_CASE("bf16_gemv equals the float64 product with the bf16 matrix", "[bf16][g
     }
 }
 
-TEST_CASE("bf16_gemv does not depend on the thread count; to_bf16 rounds to nearest even", "[bf16][gemv]") {
+TEST_CASE("bf16_gemv does not depend on the thread count, and to_bf16 rounds to nearest even", "[bf16][gemv]") {
     cpu::context ctx;
     const std::int64_t n = 301, k = 576;
     const auto wf = test::random_floats(static_cast<std::size_t>(n * k), 11);

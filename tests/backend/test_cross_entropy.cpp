@@ -64,7 +64,7 @@ TEST_CASE("cross_entropy forward matches float64", "[cross_entropy]") {
     }
 }
 
-TEST_CASE("cross_entropy backward matches finite differences; ignored rows get zero gradient", "[cross_entropy]") {
+TEST_CASE("cross_entropy backward matches finite differences, and ignored rows get zero gradient", "[cross_entropy]") {
     cpu::context ctx;
     const std::int32_t ignore = -1;
     const float grad_scale = 0.3f;

@@ -48,14 +48,12 @@ const fixture& shared_fixture() {
 bool has_all_gold(const training_bundle& b, const corpus& c, const hotpot_record& r) {
     const auto gold = supporting_passages(c, r);
     std::size_t found = 0;
-    for (const auto& p : b.passages) found += p.supporting;
+    for (const auto& p : b.passages) found += p.gold;
     return found == gold.size();
 }
 
 std::vector<std::uint32_t> shown(const training_bundle& b) {
-    std::vector<std::uint32_t> out;
-    for (const auto& p : b.passages) out.push_back(p.passage);
-    return out;
+    return b.shown;
 }
 
 }  // namespace
@@ -96,7 +94,7 @@ TEST_CASE("curriculum: deterministic for a seed, independent of order and thread
     CHECK(epoch_differ > n * 9 / 10);
 }
 
-TEST_CASE("curriculum: forced_gold<E> then pure retrieval; k respected", "[components][curriculum]") {
+TEST_CASE("curriculum: forced_gold<E> then pure retrieval, and k respected", "[components][curriculum]") {
     const auto& d = shared_fixture();
     for (const std::size_t k : {1u, 2u, 3u, 8u, 50u}) {
         INFO("k " << k);
@@ -131,14 +129,14 @@ TEST_CASE("curriculum: forced_gold<E> then pure retrieval; k respected", "[compo
                     const auto rank = [&](std::uint32_t x) {
                         return std::find(ranked.passages.begin(), ranked.passages.end(), x) - ranked.passages.begin();
                     };
-                    CHECK(rank(b.passages[p - 1].passage) < rank(b.passages[p].passage));
+                    CHECK(rank(b.shown[p - 1]) < rank(b.shown[p]));
                 }
             }
         }
     }
 }
 
-TEST_CASE("curriculum: pure retrieval may miss gold; forced gold comes in anyway", "[components][curriculum]") {
+TEST_CASE("curriculum: pure retrieval may miss gold, and forced gold comes in anyway", "[components][curriculum]") {
     const auto& d = shared_fixture();
     // Candidates that exclude gold: retrieval "failed" for every question.
     std::vector<curriculum_input> in;

@@ -193,8 +193,8 @@ TEST_CASE("faiss_index: retriever<Encoder, faiss_index> returns the passages' ow
         bool normalized() const { return true; }
     } enc;
     hoprag::context log;
-    std::vector<data::paragraph_passage> passages;
-    for (int i = 0; i < 500; ++i) passages.push_back({"t", std::to_string(i)});
+    std::vector<data::passage> passages;
+    for (int i = 0; i < 500; ++i) passages.push_back({.title = "t", .text = std::to_string(i)});
     using r_t = retriever<fixed_encoder, faiss_index<hnsw_flat>>;
     faiss_index<hnsw_flat> idx(r_t::header_for(enc, passages));
     r_t r(enc, idx, log);

@@ -46,7 +46,7 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 
 }  // namespace
 
-TEST_CASE("generator with nf4 + fresh lora equals the nf4 base; a B update acts like merged weights", "[generator]") {
+TEST_CASE("generator with nf4 + fresh lora equals the nf4 base, and a B update acts like merged weights", "[generator]") {
     cpu::context ctx;
     const auto c = nf4_tiny_config();
     const test::tiny_llama_tensors orig(c, false, 42);

@@ -97,7 +97,7 @@ TEST_CASE("hoprag-pipeline: retrieve -> rerank -> generate -> metrics on 2 quest
         CHECK(s2.at("questions") == 1);
         CHECK(s2.at("rerank") == "none");
         CHECK(s2.at("retrieval") == "own_paragraphs");
-        CHECK(s2.at("per_question")[0].at("rerank_s").get<double>() == 0);
+        CHECK(s2.at("per_question")[0].at("rerank_s").get<double>() < 0.01);  // no cross-encoder: the list is only cut to --keep
     }
     SECTION("--fusion: a dominant retriever weight keeps the retrieval order") {
         const fs::path fused = dir / "fused";

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hoprag/components/reranker.hpp"
+#include "hoprag/data/ranked_passage_file.hpp"
 #include "hoprag/cpu/backend.hpp"
 #include "models/cross_encoder_tiny.hpp"
 #include "support/files.hpp"
@@ -91,8 +92,8 @@ TEST_CASE("bce loss matches a float64 reference and finite differences", "[reran
 
 TEST_CASE("groups: gold positives, non-gold negatives, retrieval first", "[reranker][groups]") {
     const auto r = record();
-    const std::vector<comp::scored_passage> retrieved{{"Gold1", "x", 0.9f}, {"Far", "far text", 0.8f}, {"C", "c", 0.7f},
-                                                      {"Other", "o", 0.6f}};
+    const std::vector<data::passage> retrieved{{.title = "Gold1", .text = "x", .score = 0.9f}, {.title = "Far", .text = "far text", .score = 0.8f}, {.title = "C", .text = "c", .score = 0.7f},
+                                                      {.title = "Other", .text = "o", .score = 0.6f}};
     const auto g = comp::make_groups(r, &retrieved, {.negatives = 4, .from_retrieval = 2, .seed = 1});
     REQUIRE(g.size() == 2);
     CHECK(g[0].positive.title == "Gold1");
@@ -113,20 +114,12 @@ TEST_CASE("groups: gold positives, non-gold negatives, retrieval first", "[reran
     CHECK(d[0].negatives.size() == 4);  // A, B, C, D
 }
 
-TEST_CASE("the held-out split is a fixed rule on _id", "[reranker][split]") {
-    std::size_t held = 0;
-    for (int i = 0; i < 4000; ++i) held += comp::held_out("id" + std::to_string(i));
-    CHECK(held > 850);
-    CHECK(held < 1150);
-    CHECK(comp::held_out("5a8b57f25542995d1e6f1371") == (hoprag::fnv1a64("5a8b57f25542995d1e6f1371") % 4 == 0));
-}
-
 TEST_CASE("a bad retrieval line is refused naming file and line", "[reranker][errors]") {
     const auto dir = test::fresh_dir("rerank-bad");
     std::ofstream(dir / "r.jsonl") << R"({"_id": "a", "passages": [{"title": "t", "chunk": "c", "score": 1}]})" << "\n"
                                    << R"({"_id": "b", "passages": [{"title": "t"}]})" << "\n";
     try {
-        (void)comp::read_retrieval(dir / "r.jsonl");
+        (void)data::read_ranked_passages(dir / "r.jsonl");
         FAIL("read");
     } catch (const format_error& e) {
         CHECK_THAT(e.what(), Catch::Contains("r.jsonl:2"));

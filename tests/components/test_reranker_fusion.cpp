@@ -41,13 +41,13 @@ TEST_CASE("fusion with a zero classifier ranks exactly like the retriever", "[re
     comp::reranker<comp::softmax_loss, cpu::backend> rr(ctx, dir, {.max_length = 32, .max_batch = 8, .train = false});
     // scores deliberately not in file order, all distinct
     const auto sc = test::random_floats(9, 7, 0.1f, 0.9f);
-    std::vector<comp::scored_passage> retrieved;
+    std::vector<data::passage> retrieved;
     for (std::size_t i = 0; i < sc.size(); ++i)
-        retrieved.push_back({"T" + std::to_string(i), "passage number " + std::to_string(i) + " about city " + std::to_string(i * 7), sc[i]});
+        retrieved.push_back({.title = "T" + std::to_string(i), .text = "passage number " + std::to_string(i) + " about city " + std::to_string(i * 7), .score = sc[i]});
     std::vector<std::size_t> want(sc.size());
     std::iota(want.begin(), want.end(), std::size_t{0});
     std::stable_sort(want.begin(), want.end(), [&](auto a, auto b) { return sc[a] > sc[b]; });
-    const auto titles = [](const std::vector<comp::scored_passage>& ps) {
+    const auto titles = [](const std::vector<data::passage>& ps) {
         std::vector<std::string> t;
         for (const auto& p : ps) t.push_back(p.title);
         return t;
@@ -74,9 +74,11 @@ TEST_CASE("fusion gradients of w and of a classifier weight match finite differe
     cpu::context ctx;
     const auto dir = test::tiny_model("rr_fusion_grad", true, 1, 30522);
     const comp::training_group g{"which city hosts it?",
-                                 {"Gold", "the gold passage names the city"},
-                                 {{"N1", "a negative passage"}, {"N2", "another one here"}, {"N3", "third"}},
-                                 {0.61f, 0.72f, 0.40f, 0.55f}};
+                                 {.title = "Gold", .text = "the gold passage names the city", .score = 0.61f},
+                                 {{.title = "N1", .text = "a negative passage", .score = 0.72f},
+                                  {.title = "N2", .text = "another one here", .score = 0.40f},
+                                  {.title = "N3", .text = "third", .score = 0.55f}},
+                                 true};
     const auto run = [&]<class Loss>(Loss) {
         comp::reranker<Loss, cpu::backend> rr(ctx, dir, {.max_length = 32, .max_batch = 8});
         auto& m = rr.model();
@@ -124,7 +126,7 @@ TEST_CASE("fusion needs the retriever score of every pair", "[reranker][fusion][
     const auto dir = test::tiny_model("rr_fusion_err", true, 1, 30522);
     comp::reranker<comp::softmax_loss, cpu::backend> rr(ctx, dir, {.max_length = 32, .max_batch = 8});
     rr.set_retriever_weight(5.0f);
-    const comp::training_group g{"q", {"Gold", "gold"}, {{"N1", "n"}}};
+    const comp::training_group g{"q", {.title = "Gold", .text = "gold"}, {{.title = "N1", .text = "n"}}};
     try {
         rr.train_group(g);
         FAIL("a group without scores was accepted");
@@ -135,27 +137,27 @@ TEST_CASE("fusion needs the retriever score of every pair", "[reranker][fusion][
 
 TEST_CASE("fusion groups: retrieved gold positives, hard negatives first, aligned scores", "[reranker][fusion][groups]") {
     const auto r = record();
-    const std::vector<comp::scored_passage> retrieved{{"X1", "x1", 0.95f}, {"Gold1", "g1", 0.9f}, {"X1", "x1 again", 0.89f},
-                                                      {"X2", "x2", 0.8f},  {"X3", "x3", 0.7f},  {"X4", "x4", 0.6f},
-                                                      {"X5", "x5", 0.5f},  {"Gold2", "g2", 0.4f}};
+    const std::vector<data::passage> retrieved{{.title = "X1", .text = "x1", .score = 0.95f}, {.title = "Gold1", .text = "g1", .score = 0.9f}, {.title = "X1", .text = "x1 again", .score = 0.89f},
+                                                      {.title = "X2", .text = "x2", .score = 0.8f},  {.title = "X3", .text = "x3", .score = 0.7f},  {.title = "X4", .text = "x4", .score = 0.6f},
+                                                      {.title = "X5", .text = "x5", .score = 0.5f},  {.title = "Gold2", .text = "g2", .score = 0.4f}};
     const auto g = comp::make_retrieval_groups(r, retrieved, 7, {.negatives = 3, .from_retrieval = 2, .seed = 3});
     REQUIRE(g.size() == 1);  // Gold2 is ranked 8th, outside the top 7
     CHECK(g[0].positive.title == "Gold1");
     CHECK(g[0].positive.text == "g1");
     REQUIRE(g[0].negatives.size() == 3);
-    REQUIRE(g[0].retriever_scores.size() == 4);
-    CHECK(g[0].retriever_scores[0] == 0.9f);
+    REQUIRE(g[0].retriever_scored);
+    CHECK(g[0].positive.score == 0.9f);
     CHECK(g[0].negatives[0].title == "X1");  // the two hardest, in order; titles once
     CHECK(g[0].negatives[0].text == "x1");
     CHECK(g[0].negatives[1].title == "X2");
     CHECK((g[0].negatives[2].title == "X3" || g[0].negatives[2].title == "X4" || g[0].negatives[2].title == "X5"));
     for (std::size_t k = 0; k < 3; ++k)
         for (const auto& p : retrieved)
-            if (p.title == g[0].negatives[k].title && p.chunk == g[0].negatives[k].text) CHECK(g[0].retriever_scores[k + 1] == p.score);
+            if (p.title == g[0].negatives[k].title && p.text == g[0].negatives[k].text) CHECK(g[0].negatives[k].score == p.score);
     const auto all = comp::make_retrieval_groups(r, retrieved, 20, {.negatives = 3, .from_retrieval = 2, .seed = 3});
     REQUIRE(all.size() == 2);
     CHECK(all[1].positive.title == "Gold2");
-    CHECK(all[1].retriever_scores[0] == 0.4f);
+    CHECK(all[1].positive.score == 0.4f);
     // deterministic for a seed, and the random third negative varies with it
     CHECK(comp::make_retrieval_groups(r, retrieved, 7, {.negatives = 3, .from_retrieval = 2, .seed = 3})[0].negatives[2].title ==
           g[0].negatives[2].title);
@@ -164,7 +166,7 @@ TEST_CASE("fusion groups: retrieved gold positives, hard negatives first, aligne
         thirds.insert(comp::make_retrieval_groups(r, retrieved, 7, {.negatives = 3, .from_retrieval = 2, .seed = s})[0].negatives[2].title);
     CHECK(thirds.size() > 1);
     // no negatives in the top: no group
-    CHECK(comp::make_retrieval_groups(r, {{"Gold1", "g", 0.9f}}, 20, {}).empty());
+    CHECK(comp::make_retrieval_groups(r, {{.title = "Gold1", .text = "g", .score = 0.9f}}, 20, {}).empty());
 }
 
 TEST_CASE("fusion.json round-trips and a missing one says so", "[reranker][fusion][files]") {

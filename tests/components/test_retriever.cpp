@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "hoprag/components/retriever.hpp"
+#include "hoprag/data/paragraph_passages.hpp"
 #include "hoprag/cpu/backend.hpp"
 #include "support/reference.hpp"
 
@@ -147,9 +148,9 @@ TEST_CASE("retriever encodes a corpus and returns ranked passages", "[retriever]
     cpu::context ctx;
     std::vector<std::string> lines;
     hoprag::context log(0, [&](log_level, std::string_view m) { lines.emplace_back(m); });
-    const std::vector<data::paragraph_passage> corpus{{"zebra", "zzz zebra buzz"}, {"apple", "an apple a day"},
-                                            {"moon", "moon room boom"},  {"kiwi", "kiwi wiki"},
-                                            {"lemon", "lemon melon"}};
+    const std::vector<data::passage> corpus{{.title = "zebra", .text = "zzz zebra buzz"}, {.title = "apple", .text = "an apple a day"},
+                                            {.title = "moon", .text = "moon room boom"},  {.title = "kiwi", .text = "kiwi wiki"},
+                                            {.title = "lemon", .text = "lemon melon"}};
     letter_encoder enc;
     using R = retriever<letter_encoder, flat_index<cpu::context>>;
     const auto header = R::header_for(enc, corpus);

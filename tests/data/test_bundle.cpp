@@ -96,7 +96,7 @@ TEST_CASE("bundles: hand-made record, targets and yes/no answers", "[data][bundl
     CHECK(b.citations == std::vector<int>{2, 3});
     REQUIRE(b.passages.size() == 3);
     CHECK(b.passages[0].title == "C");
-    CHECK_FALSE(b.passages[0].supporting);
+    CHECK_FALSE(b.passages[0].gold);
     CHECK(b.passages[2].text == "A is a cat. A is grey.");
     CHECK(b.supporting_facts == r.supporting_facts);
     const auto none = make_bundle(c, r, std::vector<std::uint32_t>{2});
@@ -125,7 +125,7 @@ TEST_CASE("bundles: the dev sample round-trips through citation parsing", "[data
         CHECK(eval::normalize_answer(parsed.text) == eval::normalize_answer(r.answer));
         CHECK(parsed.citations == b.citations);
         std::vector<std::uint32_t> cited;
-        for (const int n : parsed.citations) cited.push_back(b.passages[std::size_t(n - 1)].passage);
+        for (const int n : parsed.citations) cited.push_back(b.shown[std::size_t(n - 1)]);
         std::sort(cited.begin(), cited.end());
         CHECK(cited == gold);  // every gold passage is in the context pool, so all are cited
         yes_no += r.answer == "yes" || r.answer == "no";

@@ -192,9 +192,9 @@ TEST_CASE("corpus: de-duplication by title, conflicts, ids", "[data][corpus]") {
     CHECK(s.conflict_titles == std::vector<std::string>{"Alpha"});
     CHECK(s.split_paragraphs == 1);
     REQUIRE(c.size() == 4);  // Alpha, Beta, Gamma#0, Gamma#1
-    CHECK(c[0].id == "Alpha#0");
+    CHECK(passage_id(c[0]) == "Alpha#0");
     CHECK(c[0].text == "One. Two.");  // the first copy is kept
-    CHECK(c[3].id == "Gamma#1");
+    CHECK(passage_id(c[3]) == "Gamma#1");
     CHECK(c.holds(a.context[0]));
     CHECK_FALSE(c.holds(b.context[1]));
     CHECK(c.find("Gamma#1") == 3u);
@@ -234,12 +234,12 @@ TEST_CASE("corpus: the shared samples", "[data][corpus]") {
         std::set<std::string> ids;
         for (std::size_t i = 0; i < c.size(); ++i) {
             const auto& p = c[i];
-            REQUIRE(p.tokens <= 250);
+            REQUIRE(c.tokens(i) <= 250);
             REQUIRE(!p.title.empty());
-            REQUIRE(p.id == p.title + "#" + std::to_string(p.chunk));
-            REQUIRE(ids.insert(p.id).second);
-            REQUIRE(c.find(p.id) == std::uint32_t(i));
-            if (c.passages_of(p.title).second > 1) CHECK(p.tokens >= 50);  // split chunks are not slivers
+            REQUIRE(passage_id(p) == p.title + "#" + std::to_string(p.chunk));
+            REQUIRE(ids.insert(passage_id(p)).second);
+            REQUIRE(c.find(passage_id(p)) == std::uint32_t(i));
+            if (c.passages_of(p.title).second > 1) CHECK(c.tokens(i) >= 50);  // split chunks are not slivers
         }
 
         std::size_t facts = 0, skipped_conflicts = 0;
@@ -302,9 +302,10 @@ TEST_CASE("corpus: chunking with the real MiniLM WordPiece and SmolLM2 BPE token
         const auto c = build_corpus(records, counter);
         CHECK(c.stats().paragraphs == 2960);
         std::size_t over = 0;
-        for (const auto& p : c.passages()) {
+        for (std::size_t i = 0; i < c.size(); ++i) {
+            const auto& p = c[i];
             const std::size_t n = encoded(*tok, p.title) + encoded(*tok, p.text);
-            if (wordpiece) CHECK(n == p.tokens);
+            if (wordpiece) CHECK(n == c.tokens(i));
             over += n > 250 + (wordpiece ? 0 : 2);
         }
         CHECK(over == 0);

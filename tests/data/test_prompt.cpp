@@ -1,6 +1,6 @@
 // data/prompt.hpp with SmolLM2's real tokenizer: the exact prompt text of a known bundle (plain and
 // ChatML), the labels mask (ignore_label on every prompt token, the target and <|im_end|> labelled,
-// decoding back to the target), fitting (lowest-ranked non-gold passages dropped first, then gold,
+// decoding back to the target), fitting (lowest-scored non-gold passages dropped first, then gold,
 // renumbered citations, the target never cut, config_error when nothing fits), length buckets and
 // the held-out split rule (checked against an independent FNV-1a written here).
 #include <catch2/catch.hpp>
@@ -16,7 +16,7 @@
 #include "support/reference.hpp"
 
 using namespace hoprag;
-using data::prompt_passage;
+using data::passage;
 
 namespace {
 
@@ -25,10 +25,10 @@ const tokenizers::tokenizer& smollm2() {
     return t;
 }
 
-std::vector<prompt_passage> known_passages() {
-    return {{"Woman's Day", "Woman's Day is an American magazine.\nIt was first published in 1931.", 2, true},
-            {"Tros of Samothrace", "Tros is a character.", 0, false},
-            {"The Lady (magazine)", "The Lady is a British weekly magazine founded in 1885.", 1, true}};
+std::vector<passage> known_passages() {
+    return {{.title = "Woman's Day", .text = "Woman's Day is an American magazine.\nIt was first published in 1931.", .score = -2, .gold = true},
+            {.title = "Tros of Samothrace", .text = "Tros is a character.", .score = 0, .gold = false},
+            {.title = "The Lady (magazine)", .text = "The Lady is a British weekly magazine founded in 1885.", .score = -1, .gold = true}};
 }
 
 }  // namespace
@@ -85,14 +85,14 @@ TEST_CASE("encode_example: labels only on the target and the end token", "[promp
     CHECK_THROWS_AS(data::encode_example(tok, "q", ps, std::string_view("a"), bad), config_error);
 }
 
-TEST_CASE("encode_example fits by dropping the lowest-ranked non-gold passages first", "[prompt]") {
+TEST_CASE("encode_example fits by dropping the lowest-scored non-gold passages first", "[prompt]") {
     const auto& tok = smollm2();
-    // 6 passages in display order; ranks scrambled; gold at display 2 and 5
-    std::vector<prompt_passage> ps;
+    // 6 passages in display order; scores scrambled (score = -rank); gold at display 2 and 5
+    std::vector<passage> ps;
     const std::size_t ranks[] = {3, 5, 0, 4, 1, 2};
     for (std::size_t i = 0; i < 6; ++i)
-        ps.push_back({"Title " + std::to_string(i), "Some passage text number " + std::to_string(i) + " with a few words in it.",
-                      ranks[i], i == 1 || i == 4});
+        ps.push_back({.title = "Title " + std::to_string(i), .text = "Some passage text number " + std::to_string(i) + " with a few words in it.",
+                      .score = -float(ranks[i]), .gold = i == 1 || i == 4});
     const std::string_view answer = "a fairly long answer that must never be truncated by the fitter";
     data::prompt_options o;
     const auto full = data::encode_example(tok, "What?", ps, answer, o);
@@ -100,7 +100,7 @@ TEST_CASE("encode_example fits by dropping the lowest-ranked non-gold passages f
     CHECK(full.citations == std::vector<int>{2, 5});
     // sizes with the expected passages removed, computed by encoding directly
     auto size_without = [&](std::vector<std::size_t> keep) {
-        std::vector<prompt_passage> shown;
+        std::vector<passage> shown;
         std::vector<int> cites;
         for (std::size_t n = 0; n < keep.size(); ++n) {
             shown.push_back(ps[keep[n]]);
@@ -129,6 +129,11 @@ TEST_CASE("encode_example fits by dropping the lowest-ranked non-gold passages f
         CHECK(ex.citations == want);
         CHECK(t == data::target_text(answer, want));
     }
+    // gold_first off (inference over retrieval, gold unknown): by score alone, so gold display 1 (rank 5) goes first
+    o.gold_first = false;
+    o.max_tokens = size_without({0, 2, 3, 4, 5});
+    CHECK(data::encode_example(tok, "What?", ps, answer, o).kept == std::vector<std::size_t>{0, 2, 3, 4, 5});
+    o.gold_first = true;
     o.max_tokens = size_without({}) - 1;
     CHECK_THROWS_AS(data::encode_example(tok, "What?", ps, answer, o), config_error);
     // inference keeps generation_reserve tokens free
@@ -187,4 +192,16 @@ TEST_CASE("held-out split: fnv1a64 of _id modulo 8, over the shared dev sample",
     }
     for (const auto& r : rest) CHECK(!ids.count(r.id));
     CHECK_THROWS_AS(data::is_heldout("a", 0), config_error);
+    // the names every program's --split takes, and in_split agreeing with select_split
+    CHECK(data::parse_split_part("held-out") == data::split_part::heldout);
+    CHECK(data::parse_split_part("heldout") == data::split_part::heldout);
+    CHECK(data::parse_split_part("train") == data::split_part::training);
+    CHECK(data::parse_split_part("training") == data::split_part::training);
+    CHECK(data::parse_split_part("all") == data::split_part::all);
+    CHECK_THROWS_AS(data::parse_split_part("dev"), config_error);
+    for (const auto& r : dev) {
+        CHECK(data::in_split(r.id, data::split_part::heldout) == ids.count(r.id) > 0);
+        CHECK(data::in_split(r.id, data::split_part::training) == !ids.count(r.id));
+        CHECK(data::in_split(r.id, data::split_part::all));
+    }
 }

@@ -9,10 +9,11 @@
 #include "support/files.hpp"
 
 using namespace hoprag;
-using eval::shown_passage;
 
 namespace {
-const std::vector<shown_passage> shown = {{"Woman's Day", 3, true}, {"Tros", 2, false}, {"The Lady (magazine)", 2, true}};
+const std::vector<data::passage> shown = {{.title = "Woman's Day", .last_sent = 2, .gold = true},
+                                         {.title = "Tros", .last_sent = 1, .gold = false},
+                                         {.title = "The Lady (magazine)", .last_sent = 1, .gold = true}};
 }
 
 TEST_CASE("predict_from_generation: text, citations, supporting sentences", "[answer]") {

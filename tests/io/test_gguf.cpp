@@ -24,13 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path golden(const std::string& name) { return fs::path(test::source_dir()) / "tests" / "golden" / name; }
-
-nlohmann::json read_json(const fs::path& p) {
-    std::ifstream f(p);
-    return nlohmann::json::parse(f);
-}
-
 std::vector<std::byte> read_bytes(const fs::path& p) {
     const io::mapped_file m(p);
     return {m.bytes().begin(), m.bytes().end()};
@@ -120,8 +113,8 @@ TEST_CASE("gguf: block structs have ggml's sizes and the type table its block si
 }
 
 TEST_CASE("gguf: tiny file from the reference writer — metadata and every dequantiser bit for bit", "[io][gguf]") {
-    const io::gguf_file f(golden("gguf_quants_tiny.gguf"));
-    const auto want = read_json(golden("gguf_quants_tiny.json"));
+    const io::gguf_file f(test::golden("gguf_quants_tiny.gguf"));
+    const auto want = test::read_json(test::golden("gguf_quants_tiny.json"));
     REQUIRE(f.version() == 3);
     REQUIRE(f.alignment() == 64);
     REQUIRE(f.alignment() == want["alignment"].get<std::uint32_t>());
@@ -182,8 +175,8 @@ TEST_CASE("gguf: tiny file from the reference writer — metadata and every dequ
     REQUIRE_THROWS_AS(io::dequantize(f.tensor("q4_k"), small), shape_error);
 }
 
-TEST_CASE("gguf: version 2 files read like version 3; version 1 is refused", "[io][gguf]") {
-    auto img = read_bytes(golden("gguf_quants_tiny.gguf"));
+TEST_CASE("gguf: version 2 files read like version 3, and version 1 is refused", "[io][gguf]") {
+    auto img = read_bytes(test::golden("gguf_quants_tiny.gguf"));
     const auto v3 = io::parse_gguf(img, "v3");
     img[4] = std::byte{2};
     const auto v2 = io::parse_gguf(img, "v2");
@@ -199,7 +192,7 @@ TEST_CASE("gguf: real SmolLM2-135M-Instruct Q4_1 equals the gguf package bit for
     const fs::path model = fs::path(test::source_dir()) / ".cache" / "models" / "smollm2-135m-instruct" / "SmolLM2-135M-Instruct.Q4_1.gguf";
     test::require_setup_input(model);
     const io::gguf_file f(model);
-    const auto want = read_json(golden("gguf_smollm2.json"));
+    const auto want = test::read_json(test::golden("gguf_smollm2.json"));
     REQUIRE(f.version() == want["version"].get<std::uint32_t>());
     REQUIRE(f.alignment() == want["alignment"].get<std::uint32_t>());
     REQUIRE(f.data_offset() == want["data_offset"].get<std::uint64_t>());
@@ -257,7 +250,7 @@ TEST_CASE("gguf: real SmolLM2-135M-Instruct Q4_1 equals the gguf package bit for
 
 TEST_CASE("gguf: malformed files give format_error naming the file", "[io][gguf]") {
     SECTION("bad magic, version and every truncation of a good file") {
-        const auto good = read_bytes(golden("gguf_quants_tiny.gguf"));
+        const auto good = read_bytes(test::golden("gguf_quants_tiny.gguf"));
         require_format_error([&] { auto c = good; c[0] = std::byte{'X'}; return c; }(), "bad magic");
         require_format_error([&] { auto c = good; c[4] = std::byte{9}; return c; }(), "version 9");
         // every prefix that cuts into the header or a tensor's bytes fails cleanly; the writer's
@@ -327,7 +320,7 @@ TEST_CASE("gguf: malformed files give format_error naming the file", "[io][gguf]
         REQUIRE_THROWS_WITH(io::dequantize(q5.tensors.at(0)), Catch::Contains("does not dequantise type Q5_0"));
     }
     SECTION("random corruption never crashes or reads out of bounds") {
-        const auto good = read_bytes(golden("gguf_quants_tiny.gguf"));
+        const auto good = read_bytes(test::golden("gguf_quants_tiny.gguf"));
         const std::size_t header_end = static_cast<std::size_t>(io::parse_gguf(good, "good").data_offset);
         const philox_stream s{77, 0};
         int parsed = 0, rejected = 0;

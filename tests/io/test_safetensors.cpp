@@ -24,11 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-nlohmann::json read_json(const fs::path& p) {
-    std::ifstream f(p);
-    return nlohmann::json::parse(f);
-}
-
 template <class T>
 std::span<const std::byte> as_bytes_of(const std::vector<T>& v) {
     return std::as_bytes(std::span<const T>(v));
@@ -60,7 +55,7 @@ void require_format_error(const std::vector<std::byte>& img, const std::string& 
 TEST_CASE("safetensors: golden file from the reference package reads exactly", "[io][safetensors]") {
     const fs::path dir = fs::path(test::source_dir()) / "tests" / "golden";
     const io::safetensors_file f(dir / "safetensors_tiny.safetensors");
-    const auto want = read_json(dir / "safetensors_tiny.json");
+    const auto want = test::read_json(dir / "safetensors_tiny.json");
     REQUIRE(f.metadata().at("format") == "pt");
     REQUIRE(f.metadata().at("creator") == "hoprag-golden");
     REQUIRE(f.tensors().size() == want["tensors"].size());
@@ -223,7 +218,7 @@ TEST_CASE("safetensors: real all-MiniLM-L6-v2 weights match the reference reader
     const fs::path model = fs::path(test::source_dir()) / ".cache" / "models" / "all-minilm-l6-v2";
     test::require_setup_input(model / "model.safetensors");
     const io::safetensors_checkpoint ck(model);
-    const auto want = read_json(fs::path(test::source_dir()) / "tests" / "golden" / "safetensors_minilm.json");
+    const auto want = test::read_json(fs::path(test::source_dir()) / "tests" / "golden" / "safetensors_minilm.json");
     REQUIRE(ck.tensors().size() == want.size());
     REQUIRE(want.size() == 104);
     for (const auto& [name, w] : want.items()) {

@@ -22,13 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path golden(const std::string& name) { return fs::path(test::source_dir()) / "tests" / "golden" / name; }
-
-nlohmann::json read_json(const fs::path& p) {
-    std::ifstream f(p);
-    return nlohmann::json::parse(f);
-}
-
 template <class T>
 std::span<const std::byte> bytes_of(const std::vector<T>& v) {
     return std::as_bytes(std::span<const T>(v));
@@ -94,8 +87,8 @@ TEST_CASE("xt_view: safetensors data not aligned for T is refused, not read misa
 }
 
 TEST_CASE("xt_view: GGUF tensors of the reference writer's tiny file, in row-major order", "[io][gguf][xtensor]") {
-    const io::gguf_file f(golden("gguf_quants_tiny.gguf"));
-    const auto want = read_json(golden("gguf_quants_tiny.json"));
+    const io::gguf_file f(test::golden("gguf_quants_tiny.gguf"));
+    const auto want = test::read_json(test::golden("gguf_quants_tiny.json"));
 
     // numpy (3, 5) float32: ggml ne = {5, 3}, viewed as [3, 5]
     const auto& t = f.tensor("f32");
@@ -137,7 +130,7 @@ TEST_CASE("xt_view: real SmolLM2-135M-Instruct norms equal the gguf package, qua
     const fs::path model = fs::path(test::source_dir()) / ".cache" / "models" / "smollm2-135m-instruct" / "SmolLM2-135M-Instruct.Q4_1.gguf";
     test::require_setup_input(model);
     const io::gguf_file f(model);
-    const auto want = read_json(golden("gguf_smollm2.json"))["tensors"];
+    const auto want = test::read_json(test::golden("gguf_smollm2.json"))["tensors"];
     for (const char* name : {"blk.0.attn_norm.weight", "blk.29.ffn_norm.weight", "output_norm.weight"}) {
         INFO(name);
         const auto v = io::xt_view<float, 1>(f.tensor(name));

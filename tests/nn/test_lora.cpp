@@ -109,7 +109,7 @@ TEST_CASE("dropout keeps about 1 - p of the elements, scaled by 1 / (1 - p), and
     REQUIRE_THROWS_AS(cpu::dropout(ctx, out.data(), ones.data(), n, 1.0f, philox_stream{}), config_error);
 }
 
-TEST_CASE("fresh lora leaves the base unchanged; merge equals the unmerged forward; unmerge restores it", "[lora]") {
+TEST_CASE("fresh lora leaves the base unchanged, and merge equals the unmerged forward, and unmerge restores it", "[lora]") {
     cpu::context ctx;
     const std::int64_t m = 3, in = 10, out = 6, r = 4;
     const auto x = random_floats(m * in, 21);

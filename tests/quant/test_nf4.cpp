@@ -57,7 +57,7 @@ TEST_CASE("nf4 code table is the normalised N(0,1) quantile map", "[nf4]") {
     }
 }
 
-TEST_CASE("nf4_encode equals a direct nearest-code search; nf4_quantize does not depend on the threads", "[nf4]") {
+TEST_CASE("nf4_encode equals a direct nearest-code search, and nf4_quantize does not depend on the threads", "[nf4]") {
     const auto direct = [](float v) {  // the plain search: smallest |v - code|, ties to the lower index
         int best = 0;
         for (int i = 1; i < 16; ++i)

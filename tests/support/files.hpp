@@ -1,4 +1,4 @@
-// Test support: scratch folders under the build tree, whole-file and per-line reads, a check that
+// Test support: golden files and JSON reads, scratch folders under the build tree, whole-file and per-line reads, a check that
 // an input provided by scripts/setup is present, and running a shell command for its exit status
 // (the program tests).
 #pragma once
@@ -13,6 +13,8 @@
 #include <iterator>
 #include <cstdlib>
 #include <string>
+
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "support/reference.hpp"
@@ -20,6 +22,15 @@
 namespace hoprag::test {
 
 /// A new, empty folder build/test-files/NAME-PID (an earlier one of that name is removed).
+/// tests/golden/NAME in the source tree.
+inline std::filesystem::path golden(const std::string& name) { return std::filesystem::path(HOPRAG_SOURCE_DIR) / "tests" / "golden" / name; }
+
+/// The JSON document in file `p`.
+inline nlohmann::json read_json(const std::filesystem::path& p) {
+    std::ifstream f(p);
+    return nlohmann::json::parse(f);
+}
+
 inline std::filesystem::path fresh_dir(const std::string& name) {
     const auto d = std::filesystem::path(binary_dir()) / "test-files" / (name + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(d);

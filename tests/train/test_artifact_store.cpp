@@ -100,7 +100,7 @@ TEST_CASE("artifact versions, aliases and byte-exact fetch", "[train][artifact]"
     }
 }
 
-TEST_CASE("best by a metric to minimise; a version without the metric never becomes best", "[train][artifact]") {
+TEST_CASE("best by a metric to minimise, and a version without the metric never becomes best", "[train][artifact]") {
     const auto d = fresh_dir("art-min");
     train::artifact_store store(d / "s", {.keep_last = 0, .best_metric = "loss", .best_direction = train::metric_direction::minimize});
     put(d / "f", "x");

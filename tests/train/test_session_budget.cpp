@@ -87,7 +87,7 @@ volatile std::sig_atomic_t test_handler_calls = 0;
 extern "C" void test_handler(int) { test_handler_calls = test_handler_calls + 1; }
 }  // namespace
 
-TEST_CASE("SIGTERM and SIGINT set the stop flag while a guard lives; handlers are restored", "[train][budget][signal]") {
+TEST_CASE("SIGTERM and SIGINT set the stop flag while a guard lives, and handlers are restored", "[train][budget][signal]") {
     struct sigaction mine {};
     mine.sa_handler = &test_handler;
     sigemptyset(&mine.sa_mask);

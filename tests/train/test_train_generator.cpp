@@ -139,7 +139,7 @@ std::string common_args(const fs::path& model, const std::pair<fs::path, fs::pat
 
 }  // namespace
 
-TEST_CASE("hoprag-train-generator: same seed gives the same adapter bytes; resume continues identically", "[train_generator][program]") {
+TEST_CASE("hoprag-train-generator: same seed gives the same adapter bytes, and resume continues identically", "[train_generator][program]") {
     const auto model = tiny_model();
     const auto data = tiny_data();
     const auto base = test::fresh_dir("train-generator-runs");

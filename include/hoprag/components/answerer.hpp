@@ -3,7 +3,7 @@
 // has begun, at "<|im_end|>" or at EOS, and eval/answer_prediction.hpp's rules that turn the
 // answer line into answer text, cited passages and supporting sentences. Shared by hoprag-answer
 // and the generator trainer's evaluation. `own_paragraph_contexts` gives a HotpotQA question's own
-// context paragraphs (gold forced in, plus distractors) in file order as prompt passages;
+// context paragraphs (gold forced in, plus distractors) in file order;
 // `ranked_contexts` gives retrieved or reranked passages, best first.
 #pragma once
 
@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "hoprag/data/hotpotqa_record.hpp"
+#include "hoprag/data/paragraph_passages.hpp"
+#include "hoprag/data/passage.hpp"
 #include "hoprag/data/prompt.hpp"
 #include "hoprag/eval/answer_prediction.hpp"
 #include "hoprag/models/llama/generate.hpp"
@@ -24,42 +26,34 @@
 
 namespace hoprag::components {
 
-/// A question's passages: what the prompt shows and what the metrics need (same order).
+/// A question's passages in display order (gold marks the passages holding a supporting fact,
+/// for the metrics), and whether the prompt fitter may use gold: true only where the gold
+/// passages were forced in on purpose (own paragraphs); ranked lists are fitted by score alone.
 struct question_contexts {
-    std::vector<data::prompt_passage> prompt;
-    std::vector<eval::shown_passage> shown;
+    std::vector<data::passage> passages;
+    bool gold_first = false;
 };
 
-/// The context paragraphs of `r` in file order: rank = position, gold = holds a supporting fact.
+/// The context paragraphs of `r` in file order, gold marked and told to the fitter.
 [[nodiscard]] inline question_contexts own_paragraph_contexts(const data::hotpot_record& r) {
-    question_contexts c;
-    for (std::size_t i = 0; i < r.context.size(); ++i) {
-        const auto& p = r.context[i];
-        bool gold = false;
-        for (const auto& f : r.supporting_facts) gold = gold || f.title == p.title;
-        std::string text;
-        for (const auto& s : p.sentences) text += s;
-        c.prompt.push_back({p.title, std::move(text), i, gold});
-        c.shown.push_back({p.title, static_cast<std::int64_t>(p.sentences.size()), gold});
-    }
+    question_contexts c{{}, true};
+    for (const auto& p : r.context) c.passages.push_back(data::paragraph_as_passage(p));
+    data::mark_gold(c.passages, r);
     return c;
 }
 
-/// Ranked (title, text) passages, best first: rank = position, gold not told to the prompt fitter
-/// (it drops by rank only, as at inference); `holds_support` marks the titles of `r`'s supporting
-/// facts (metrics only) and each title's sentence count comes from `sentences` (0 when unknown).
-[[nodiscard]] inline question_contexts ranked_contexts(const data::hotpot_record& r, std::span<const std::pair<std::string, std::string>> ranked,
+/// Ranked passages of `r`, best first, gold marked for the metrics only. A passage whose sentence
+/// span is unknown (read from a ranked-passage file) gets all the sentences of its paragraph
+/// (for predicted supporting facts): `sentences` gives each title's count (none when unknown).
+[[nodiscard]] inline question_contexts ranked_contexts(const data::hotpot_record& r, std::vector<data::passage> ranked,
                                                        const std::unordered_map<std::string, std::int64_t>& sentences) {
-    question_contexts c;
-    for (std::size_t i = 0; i < ranked.size(); ++i) {
-        const auto& [title, text] = ranked[i];
-        bool gold = false;
-        for (const auto& f : r.supporting_facts) gold = gold || f.title == title;
-        const auto it = sentences.find(title);
-        c.prompt.push_back({title, text, i, false});
-        c.shown.push_back({title, it == sentences.end() ? 0 : it->second, gold});
+    for (auto& p : ranked) {
+        if (p.last_sent >= p.first_sent) continue;
+        const auto it = sentences.find(p.title);
+        p.first_sent = 0, p.last_sent = (it == sentences.end() ? 0 : it->second) - 1;
     }
-    return c;
+    data::mark_gold(ranked, r);
+    return {std::move(ranked), false};
 }
 
 /// Prompt and generation settings.
@@ -72,7 +66,7 @@ struct answer_options {
 struct answer_result {
     std::string line;                         ///< the generated answer line (leading whitespace dropped)
     eval::answer_prediction prediction;       ///< answer text, cited passages, supporting facts
-    std::vector<eval::shown_passage> shown;   ///< the passages shown, by number - 1
+    std::vector<data::passage> shown;         ///< the passages shown, by number - 1
     std::size_t prompt_tokens = 0, generated_tokens = 0, dropped = 0;
 };
 
@@ -83,7 +77,8 @@ template <class Generator>
                                             const question_contexts& c, const answer_options& o) {
     data::prompt_options po = o.prompt;
     po.generation_reserve = static_cast<std::size_t>(std::max<std::int64_t>(0, o.max_new_tokens));
-    const auto ex = data::encode_example(tok, question, c.prompt, std::nullopt, po);
+    po.gold_first = c.gold_first;
+    const auto ex = data::encode_example(tok, question, c.passages, std::nullopt, po);
     models::llama::generate_options go;
     go.max_new_tokens = o.max_new_tokens;
     go.stop_strings = {"\n"};
@@ -97,7 +92,7 @@ template <class Generator>
     answer_result r;
     const std::string text = decode(gen.tokens);
     r.line = text.substr(0, text.find_first_of("\r\n"));
-    for (const auto k : ex.kept) r.shown.push_back(c.shown[k]);
+    for (const auto k : ex.kept) r.shown.push_back(c.passages[k]);
     r.prediction = eval::predict_from_generation(text, r.shown);
     r.prompt_tokens = ex.prompt_tokens, r.generated_tokens = gen.tokens.size(), r.dropped = ex.dropped;
     return r;

@@ -51,7 +51,7 @@ struct curriculum_options {
 
 /// One question's retrieval results and hard negatives (corpus passage indices, best first).
 struct curriculum_input {
-    data::ranked_passages candidates;
+    data::passage_ranking candidates;
     std::vector<std::uint32_t> hard_negatives;
 };
 

@@ -4,8 +4,7 @@
 //    one group = that positive + `negatives` hard negatives: first the top `from_retrieval`
 //    retrieved passages whose title is not gold (retriever order), then the question's own
 //    distractors in a seeded shuffle, then further retrieved non-gold passages if still short.
-//  * The held-out split of a question set is fixed by its "_id": held out iff FNV-1a64(_id) % 4 == 0.
-//  * Retrieval files are hoprag-retrieve's JSON Lines {"_id", "passages": [{"title","chunk","score"}]}.
+//  * Passages are data::passage; retrieval lists come from data/ranked_passage_file.hpp.
 //  * Score fusion (optional, off by default): with a retriever weight w != 0 the reranker's score of
 //    a passage is  logit + w * retriever_score  and the loss sees that fused score; w is a trained
 //    scalar. With a zero classifier (cls_w = 0) every logit is the same, so the fused order IS the
@@ -32,64 +31,20 @@
 #include "hoprag/core/hash.hpp"
 #include "hoprag/core/rng.hpp"
 #include "hoprag/data/hotpotqa_record.hpp"
+#include "hoprag/data/paragraph_passages.hpp"
+#include "hoprag/data/passage.hpp"
 #include "hoprag/models/bert/cross_encoder.hpp"
 #include "hoprag/train/adamw.hpp"
 
 namespace hoprag::components {
 
-/// One retrieved passage of a retrieval file.
-struct scored_passage {
-    std::string title, chunk;
-    float score = 0.0f;
-};
-
-/// A retrieval file: _id -> passages best first (file order of ids kept in `order`).
-struct retrieval_file {
-    std::vector<std::string> order;
-    std::unordered_map<std::string, std::vector<scored_passage>> by_id;
-};
-
-/// Reads hoprag-retrieve output; throws format_error naming the file and line on bad JSON.
-inline retrieval_file read_retrieval(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    if (!in) throw io_error("cannot open retrieval file " + path.string());
-    retrieval_file out;
-    std::size_t line_no = 0;
-    for (std::string line; std::getline(in, line);) {
-        ++line_no;
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        try {
-            const auto j = nlohmann::json::parse(line);
-            const std::string id = j.at("_id").get<std::string>();
-            std::vector<scored_passage> ps;
-            for (const auto& p : j.at("passages"))
-                ps.push_back({p.at("title").get<std::string>(), p.at("chunk").get<std::string>(), p.value("score", 0.0f)});
-            if (!out.by_id.emplace(id, std::move(ps)).second) throw format_error("duplicate _id \"" + id + "\"");
-            out.order.push_back(id);
-        } catch (const std::exception& e) {
-            throw format_error(path.string() + ":" + std::to_string(line_no) +
-                               ": not a retrieval line {\"_id\", \"passages\": [{\"title\", \"chunk\", \"score\"}]}: " + e.what());
-        }
-    }
-    return out;
-}
-
-/// True when question `id` belongs to the held-out evaluation split (FNV-1a64(id) % 4 == 0).
-inline bool held_out(std::string_view id) { return fnv1a64(id) % 4 == 0; }
-
-/// A titled passage (a whole paragraph or a retrieved chunk).
-struct titled_passage {
-    std::string title, text;
-};
-
 /// A training group: a question, one positive passage and its negatives.
 struct training_group {
     std::string question;
-    titled_passage positive;
-    std::vector<titled_passage> negatives;
-    /// Retriever scores, positive first then negatives (1 + negatives entries), or empty when the
-    /// group has none (required for score fusion).
-    std::vector<float> retriever_scores = {};
+    data::passage positive;
+    std::vector<data::passage> negatives;
+    /// Whether every passage's `score` is its retriever score (required for score fusion).
+    bool retriever_scored = false;
 };
 
 /// How groups are built.
@@ -99,46 +54,36 @@ struct group_options {
     std::uint64_t seed = 0;          ///< distractor shuffle
 };
 
-/// The distinct gold titles of `r` (titles of its supporting facts).
-inline std::set<std::string> gold_titles(const data::hotpot_record& r) {
-    std::set<std::string> g;
-    for (const auto& sf : r.supporting_facts) g.insert(sf.title);
-    return g;
-}
-
 /// Groups of question `r` (one per gold context paragraph); `retrieved` may be null.
-inline std::vector<training_group> make_groups(const data::hotpot_record& r, const std::vector<scored_passage>* retrieved,
+inline std::vector<training_group> make_groups(const data::hotpot_record& r, const std::vector<data::passage>* retrieved,
                                                const group_options& o) {
-    const auto gold = gold_titles(r);
-    std::vector<titled_passage> negatives;
+    const auto gold = data::gold_titles(r);
+    std::vector<data::passage> negatives;
     std::set<std::string> used(gold.begin(), gold.end());
-    const auto take = [&](const std::string& title, const std::string& text) {
-        if (negatives.size() >= o.negatives || used.count(title)) return;
-        used.insert(title);
-        negatives.push_back({title, text});
+    const auto take = [&](data::passage p) {
+        if (negatives.size() >= o.negatives || used.count(p.title)) return;
+        used.insert(p.title);
+        p.score = 0, p.gold = false;
+        negatives.push_back(std::move(p));
     };
     if (retrieved)
         for (const auto& p : *retrieved) {
             if (negatives.size() >= std::min(o.negatives, o.from_retrieval)) break;
-            take(p.title, p.chunk);
+            take(p);
         }
     std::vector<std::size_t> order(r.context.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     const philox_stream s{o.seed, fnv1a64(r.id)};
     for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[s.bits(i) % i]);
-    for (const auto i : order) {
-        std::string text;
-        for (const auto& sent : r.context[i].sentences) text += sent;
-        take(r.context[i].title, text);
-    }
+    for (const auto i : order) take(data::paragraph_as_passage(r.context[i]));
     if (retrieved)
-        for (const auto& p : *retrieved) take(p.title, p.chunk);
+        for (const auto& p : *retrieved) take(p);
     std::vector<training_group> out;
     std::set<std::string> seen;
     for (const auto& para : r.context) {
         if (!gold.count(para.title) || !seen.insert(para.title).second) continue;
-        training_group g{r.question, {para.title, {}}, negatives};
-        for (const auto& sent : para.sentences) g.positive.text += sent;
+        training_group g{r.question, data::paragraph_as_passage(para), negatives};
+        g.positive.gold = true;
         if (!g.negatives.empty()) out.push_back(std::move(g));
     }
     return out;
@@ -149,9 +94,9 @@ inline std::vector<training_group> make_groups(const data::hotpot_record& r, con
 /// non-gold passages of the first `top`: the `o.from_retrieval` best ranked first, the rest drawn
 /// in a seeded shuffle from the remaining ones; every pair carries its retriever score. Titles
 /// repeat at most once per group. Gold titles not retrieved give no group (they have no score).
-inline std::vector<training_group> make_retrieval_groups(const data::hotpot_record& r, const std::vector<scored_passage>& retrieved,
+inline std::vector<training_group> make_retrieval_groups(const data::hotpot_record& r, const std::vector<data::passage>& retrieved,
                                                          std::size_t top, const group_options& o) {
-    const auto gold = gold_titles(r);
+    const auto gold = data::gold_titles(r);
     const std::size_t n = std::min(top, retrieved.size());
     std::vector<std::size_t> pos, neg;
     std::set<std::string> seen;
@@ -166,10 +111,11 @@ inline std::vector<training_group> make_retrieval_groups(const data::hotpot_reco
     std::vector<training_group> out;
     if (neg.empty()) return out;
     for (const auto p : pos) {
-        training_group g{r.question, {retrieved[p].title, retrieved[p].chunk}, {}, {retrieved[p].score}};
+        training_group g{r.question, retrieved[p], {}, true};
+        g.positive.gold = true;
         for (const auto j : neg) {
-            g.negatives.push_back({retrieved[j].title, retrieved[j].chunk});
-            g.retriever_scores.push_back(retrieved[j].score);
+            g.negatives.push_back(retrieved[j]);
+            g.negatives.back().gold = false;
         }
         out.push_back(std::move(g));
     }
@@ -220,18 +166,17 @@ public:
         auto logits = model_.forward_logits(pairs);
         const bool fused = fusion_w_ != 0.0f;
         if (fused) {
-            if (g.retriever_scores.size() != logits.size())
+            if (!g.retriever_scored)
                 throw config_error("reranker: score fusion needs the retriever score of every pair of a group; the group for \"" +
-                                   g.question + "\" has " + std::to_string(g.retriever_scores.size()) + " for " +
-                                   std::to_string(logits.size()) + " pairs (build fusion groups with make_retrieval_groups)");
-            for (std::size_t i = 0; i < logits.size(); ++i) logits[i] += fusion_w_ * g.retriever_scores[i];
+                                   g.question + "\" has none (build fusion groups with make_retrieval_groups)");
+            for (std::size_t i = 0; i < logits.size(); ++i) logits[i] += fusion_w_ * pair_score(g, i);
         }
         std::vector<float> d(logits.size());
         const double l = loss_.group(logits, d);
         double dw = 0.0;
         for (std::size_t i = 0; i < d.size(); ++i) {
             d[i] *= weight;
-            if (fused) dw += double(d[i]) * double(g.retriever_scores[i]);
+            if (fused) dw += double(d[i]) * double(pair_score(g, i));
         }
         fusion_dw_ += static_cast<float>(dw);
         model_.backward(d);
@@ -239,7 +184,7 @@ public:
     }
 
     /// Scores of `passages` (title, text) for `question`, one per passage.
-    std::vector<float> score(std::string_view question, std::span<const titled_passage> passages) {
+    std::vector<float> score(std::string_view question, std::span<const data::passage> passages) {
         std::vector<tokenizers::encoding> pairs;
         for (const auto& p : passages) pairs.push_back(model_.encode(question, model_type::passage_text(p.title, p.text)));
         return model_.score(pairs);
@@ -248,22 +193,25 @@ public:
     /// The first `top` passages of `retrieved` reordered by score (best first, ties by retrieval
     /// order); each passage's score becomes its reranker score (the logit, or with fusion
     /// logit + w * retriever score).
-    std::vector<scored_passage> rerank(std::string_view question, std::span<const scored_passage> retrieved, std::size_t top) {
+    std::vector<data::passage> rerank(std::string_view question, std::span<const data::passage> retrieved, std::size_t top) {
         const std::size_t n = std::min(top, retrieved.size());
-        std::vector<titled_passage> ps;
-        for (std::size_t i = 0; i < n; ++i) ps.push_back({retrieved[i].title, retrieved[i].chunk});
-        auto s = score(question, ps);
+        auto s = score(question, retrieved.first(n));
         if (fusion_w_ != 0.0f)
             for (std::size_t i = 0; i < n; ++i) s[i] += fusion_w_ * retrieved[i].score;
         std::vector<std::size_t> order(n);
         for (std::size_t i = 0; i < n; ++i) order[i] = i;
         std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return s[a] > s[b]; });
-        std::vector<scored_passage> out;
-        for (const auto i : order) out.push_back({retrieved[i].title, retrieved[i].chunk, s[i]});
+        std::vector<data::passage> out;
+        for (const auto i : order) {
+            out.push_back(retrieved[i]);
+            out.back().score = s[i];
+        }
         return out;
     }
 
 private:
+    // the retriever score of pair i of `g` (0: the positive, then the negatives)
+    static float pair_score(const training_group& g, std::size_t i) { return i == 0 ? g.positive.score : g.negatives[i - 1].score; }
     context* ctx_;
     model_type model_;
     Loss loss_;

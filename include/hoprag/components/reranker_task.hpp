@@ -1,6 +1,6 @@
 // Fine-tuning a reranker<Loss, Backend> cross-encoder on HotpotQA groups, as a
 // `train::training_task` (hoprag-train-reranker). Data: every question of the train files, and the
-// dev questions outside the held-out split (components::held_out); groups of 1 gold paragraph +
+// dev questions outside the held-out split (data::is_heldout); groups of 1 gold paragraph +
 // hard negatives (make_groups), or with score fusion groups from the retrieval top `eval_top`
 // (make_retrieval_groups). Groups are visited in train::epoch_order (stream 1000 + epoch),
 // batch/(1 + negatives) groups per step, AdamW with warm-up + linear decay over the epochs and
@@ -28,7 +28,9 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/components/reranker.hpp"
+#include "hoprag/data/heldout_split.hpp"
 #include "hoprag/data/hotpotqa.hpp"
+#include "hoprag/data/ranked_passage_file.hpp"
 #include "hoprag/eval/retrieval_metrics.hpp"
 #include "hoprag/train/adamw.hpp"
 #include "hoprag/train/epoch_order.hpp"
@@ -183,13 +185,10 @@ public:
         for (const auto* r : evals_) {
             gold.push_back(*r);
             // candidates: the retrieved passages, or (no retrieval line) the question's own paragraphs
-            std::vector<scored_passage> ps;
+            std::vector<data::passage> ps;
             if (const auto it = retrieval_.by_id.find(r->id); it != retrieval_.by_id.end()) ps = it->second;
             else
-                for (const auto& para : r->context) {
-                    ps.push_back({para.title, {}, 0.0f});
-                    for (const auto& sent : para.sentences) ps.back().chunk += sent;
-                }
+                for (const auto& para : r->context) ps.push_back(data::paragraph_as_passage(para));
             auto& titles = ranked[r->id];
             for (const auto& p : rr_.rerank(r->question, ps, static_cast<std::size_t>(ro_.eval_top))) titles.push_back(p.title);
         }
@@ -220,10 +219,10 @@ private:
         for (const auto& f : split_commas(tc_.train))
             for (auto& r : data::load_all(f)) train_q_.push_back(std::move(r));
         for (const auto& f : split_commas(tc_.dev))
-            for (auto& r : data::load_all(f)) (held_out(r.id) ? eval_q_ : train_q_).push_back(std::move(r));
+            for (auto& r : data::load_all(f)) (data::is_heldout(r.id) ? eval_q_ : train_q_).push_back(std::move(r));
         if (tc_.max_questions > 0 && static_cast<std::int64_t>(train_q_.size()) > tc_.max_questions)
             train_q_.resize(static_cast<std::size_t>(tc_.max_questions));
-        if (!tc_.retrieval.empty()) retrieval_ = read_retrieval(tc_.retrieval);
+        if (!tc_.retrieval.empty()) retrieval_ = data::read_ranked_passages(tc_.retrieval);
         const group_options gopt{.negatives = static_cast<std::size_t>(tc_.negatives),
                                  .from_retrieval = static_cast<std::size_t>(tc_.from_retrieval),
                                  .seed = static_cast<std::uint64_t>(tc_.seed)};
@@ -265,7 +264,7 @@ private:
     std::vector<train::tensor_spec> specs_;
     std::vector<data::hotpot_record> train_q_, eval_q_;
     std::vector<const data::hotpot_record*> evals_;
-    retrieval_file retrieval_;
+    data::ranked_passage_file retrieval_;
     std::vector<training_group> groups_;
     std::size_t with_retrieval_ = 0;
     std::int64_t total_ = 0, pairs_done_ = 0;

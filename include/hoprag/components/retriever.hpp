@@ -16,9 +16,10 @@
 #include <vector>
 
 #include "hoprag/components/flat_index.hpp"
+#include "hoprag/core/clock.hpp"
 #include "hoprag/components/index_header.hpp"
 #include "hoprag/core/context.hpp"
-#include "hoprag/data/paragraph_passages.hpp"
+#include "hoprag/data/passage.hpp"
 
 namespace hoprag::components {
 
@@ -49,6 +50,17 @@ struct hit {
     float score = 0;
 };
 
+/// The passages of `corpus` that `hits` name, best first, each with its hit's score.
+[[nodiscard]] inline std::vector<data::passage> hit_passages(std::span<const hit> hits, std::span<const data::passage> corpus) {
+    std::vector<data::passage> out;
+    out.reserve(hits.size());
+    for (const auto& h : hits) {
+        out.push_back(corpus[static_cast<std::size_t>(h.passage)]);
+        out.back().score = h.score;
+    }
+    return out;
+}
+
 template <class Encoder, class Index>
 class retriever {
     static_assert(retrieval_encoder<Encoder>,
@@ -63,7 +75,7 @@ public:
     retriever(Encoder& encoder, Index& index, const hoprag::context& log) : enc_(&encoder), idx_(&index), log_(&log) {}
 
     /// The header of an index built by `encoder` over `passages` (in this order).
-    static index_header header_for(const Encoder& encoder, std::span<const data::paragraph_passage> passages) {
+    static index_header header_for(const Encoder& encoder, std::span<const data::passage> passages) {
         corpus_hasher h;
         for (const auto& p : passages) {
             h.add(p.title);
@@ -74,7 +86,7 @@ public:
     }
 
     /// Encodes `passages` (appending to the index), `chunk` at a time; returns passages per second.
-    double add_passages(std::span<const data::paragraph_passage> passages, std::size_t chunk = 2048) {
+    double add_passages(std::span<const data::passage> passages, std::size_t chunk = 2048) {
         const auto t0 = std::chrono::steady_clock::now();
         std::vector<std::string> texts;
         for (std::size_t s = 0; s < passages.size(); s += chunk) {
@@ -116,9 +128,6 @@ public:
     }
 
 private:
-    static double seconds_since(std::chrono::steady_clock::time_point t0) {
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    }
     Encoder* enc_;
     Index* idx_;
     const hoprag::context* log_;

@@ -20,21 +20,13 @@
 
 namespace hoprag::data {
 
-/// One numbered passage of a bundle.
-struct bundle_passage {
-    std::uint32_t passage = 0;  ///< index in the corpus
-    std::string id;             ///< stable passage id "TITLE#CHUNK"
-    std::string title;
-    std::string text;
-    bool supporting = false;  ///< holds at least one supporting fact of the question
-};
-
 /// A question with the passages shown to the generator and the answer it should give.
 struct training_bundle {
     std::string id;                                 ///< the question's "_id"
     std::string question;                           ///< question text
     std::string answer;                             ///< gold answer
-    std::vector<bundle_passage> passages;           ///< passage number i is passages[i - 1]
+    std::vector<passage> passages;                  ///< passage number i is passages[i - 1]; gold: holds a supporting fact
+    std::vector<std::uint32_t> shown;               ///< the corpus index of each of `passages`
     std::string target;                             ///< "<answer>ANSWER [i], [j]"
     std::vector<int> citations;                     ///< the numbers cited by target, ascending
     std::vector<supporting_fact> supporting_facts;  ///< gold (title, sent_id) pairs
@@ -64,9 +56,10 @@ struct training_bundle {
         if (shown[i] >= c.size())
             throw format_error("record \"" + r.id + "\": passage index " + std::to_string(shown[i]) +
                                " is outside the corpus of " + std::to_string(c.size()) + " passages");
-        const auto& p = c[shown[i]];
         const bool sup = std::binary_search(gold.begin(), gold.end(), shown[i]);
-        b.passages.push_back({shown[i], p.id, p.title, p.text, sup});
+        b.passages.push_back(c[shown[i]]);
+        b.passages.back().gold = sup;
+        b.shown.push_back(shown[i]);
         if (sup) b.citations.push_back(static_cast<int>(i + 1));
     }
     b.target = answer_target(r.answer, b.citations);
@@ -75,7 +68,7 @@ struct training_bundle {
 
 /// Up to `n` passages among `ranked` (best first) that hold no supporting fact of `r`, in rank order.
 [[nodiscard]] inline std::vector<std::uint32_t> hard_negatives(const corpus& c, const hotpot_record& r,
-                                                               const ranked_passages& ranked, std::size_t n) {
+                                                               const passage_ranking& ranked, std::size_t n) {
     const auto gold = supporting_passages(c, r);
     std::vector<std::uint32_t> out;
     for (const auto p : ranked.passages) {

@@ -23,19 +23,9 @@
 #include "hoprag/core/error.hpp"
 #include "hoprag/data/chunking.hpp"
 #include "hoprag/data/hotpotqa_record.hpp"
+#include "hoprag/data/passage.hpp"
 
 namespace hoprag::data {
-
-/// One retrievable passage: a chunk of a titled paragraph.
-struct passage {
-    std::string id;               ///< "TITLE#CHUNK", unique in its corpus
-    std::string title;            ///< the paragraph's title (kept with every chunk)
-    std::uint32_t chunk = 0;      ///< chunk index within the paragraph, from 0
-    std::string text;             ///< chunk body, leading/trailing whitespace trimmed
-    std::int64_t first_sent = 0;  ///< first sentence with text in this passage
-    std::int64_t last_sent = 0;   ///< last sentence with text in this passage (inclusive)
-    std::size_t tokens = 0;       ///< title + body tokens, by the corpus's token counter
-};
 
 /// What pooling saw.
 struct corpus_stats {
@@ -88,13 +78,12 @@ public:
             passage ps;
             ps.title = p.title;
             ps.chunk = static_cast<std::uint32_t>(c);
-            ps.id = p.title + "#" + std::to_string(c);
             const auto b = ch.text.find_first_not_of(" \t\r\n");
             ps.text =
                 b == std::string::npos ? std::string() : ch.text.substr(b, ch.text.find_last_not_of(" \t\r\n") - b + 1);
             ps.first_sent = ch.first_sent;
             ps.last_sent = ch.last_sent;
-            ps.tokens = ch.tokens;
+            tokens_.push_back(ch.tokens);
             for (std::int64_t s = ch.first_sent + (ch.first_sent_starts ? 0 : 1);
                  s <= ch.last_sent && !p.sentences.empty(); ++s)
                 e.sentence_passage[std::size_t(s)] = e.first + std::uint32_t(c);
@@ -115,6 +104,8 @@ public:
     [[nodiscard]] std::size_t size() const { return passages_.size(); }
     [[nodiscard]] const std::vector<passage>& passages() const { return passages_; }
     [[nodiscard]] const passage& operator[](std::size_t i) const { return passages_.at(i); }
+    /// Title + body tokens of passage `i`, by the corpus's token counter.
+    [[nodiscard]] std::size_t tokens(std::size_t i) const { return tokens_.at(i); }
     [[nodiscard]] const corpus_stats& stats() const { return stats_; }
     [[nodiscard]] const chunk_options& options() const { return options_; }
 
@@ -140,7 +131,7 @@ public:
         if (hash == std::string_view::npos) return std::nullopt;
         const auto [first, count] = passages_of(id.substr(0, hash));
         for (std::uint32_t i = first; i < first + count; ++i)
-            if (passages_[i].id == id) return i;
+            if (passage_id(passages_[i]) == id) return i;
         return std::nullopt;
     }
 
@@ -159,6 +150,7 @@ private:
     };
     chunk_options options_;
     std::vector<passage> passages_;
+    std::vector<std::size_t> tokens_;  // [passages] token counts
     std::unordered_map<std::string, entry> titles_;
     corpus_stats stats_;
 };

@@ -126,7 +126,7 @@ private:
 };
 
 /// A ranked candidate list: passage indices best first, with their scores.
-struct ranked_passages {
+struct passage_ranking {
     std::vector<std::uint32_t> passages;
     std::vector<float> scores;
 };
@@ -134,7 +134,7 @@ struct ranked_passages {
 /// Scores `candidates` with `scorer` and ranks them best first (ties: lower passage index first);
 /// keeps the top `k` (0 = all). Repeated candidates are kept once.
 template <passage_scorer Scorer>
-[[nodiscard]] ranked_passages rank_passages(const Scorer& scorer, std::string_view question, const corpus& c,
+[[nodiscard]] passage_ranking rank_passages(const Scorer& scorer, std::string_view question, const corpus& c,
                                             std::vector<std::uint32_t> candidates, std::size_t k = 0) {
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
@@ -147,7 +147,7 @@ template <passage_scorer Scorer>
     auto key = [&](std::size_t i) { return std::isnan(s[i]) ? -INFINITY : s[i]; };  // NaN ranks last
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) > key(b); });
     if (k && order.size() > k) order.resize(k);
-    ranked_passages out;
+    passage_ranking out;
     for (const auto i : order) out.passages.push_back(candidates[i]), out.scores.push_back(s[i]);
     return out;
 }

@@ -16,8 +16,9 @@
 // Labels follow the Hugging Face convention: labels[t] = ids[t] on target and end tokens, -100 on
 // prompt tokens (a loss shifts them: position t - 1 predicts labels[t]).
 // Fitting (`encode_example`): when prompt + target + end (or, for inference, prompt + the tokens
-// reserved for generation) exceed `max_tokens`, passages are dropped one at a time, lowest-ranked
-// non-gold first, then lowest-ranked gold; the kept passages keep their display order and are
+// reserved for generation) exceed `max_tokens`, passages are dropped one at a time, lowest score
+// first (ties: the later shown first), non-gold before gold when `gold_first` (where gold is
+// unknown, as at inference over retrieval, it is off); the kept passages keep their display order and are
 // renumbered, and the target's citations follow the new numbers. The target is never truncated:
 // when even the question without passages does not fit, config_error says so.
 // `length_buckets` groups examples of similar length into batches (for padding-free batching).
@@ -35,6 +36,7 @@
 #include "hoprag/core/error.hpp"
 #include "hoprag/core/rng.hpp"
 #include "hoprag/data/bundle.hpp"
+#include "hoprag/data/passage.hpp"
 #include "hoprag/tokenizers/chat_template.hpp"
 #include "hoprag/tokenizers/tokenizer.hpp"
 
@@ -56,19 +58,11 @@ struct prompt_options {
     std::size_t max_tokens = 1024;           ///< prompt + target + end token (training) or prompt + reserve (inference)
     std::size_t generation_reserve = 32;     ///< tokens kept free for generation when there is no target
     std::string end_token = "<|im_end|>";    ///< appended after the target (must be one token of the vocabulary)
-};
-
-/// One passage offered to the prompt. `rank`: lower is better (dropped last); `gold`: kept before
-/// any non-gold passage when fitting (pass false where gold is unknown, e.g. retrieval contexts).
-struct prompt_passage {
-    std::string title;
-    std::string text;
-    std::size_t rank = 0;
-    bool gold = false;
+    bool gold_first = true;                  ///< fitting drops every non-gold passage before any gold one
 };
 
 /// The prompt text (before any chat template) for `question` and `passages` in display order.
-[[nodiscard]] inline std::string prompt_text(std::string_view question, std::span<const prompt_passage> passages) {
+[[nodiscard]] inline std::string prompt_text(std::string_view question, std::span<const passage> passages) {
     auto line = [](std::string& out, std::string_view s) {
         for (const char c : s) out.push_back(c == '\n' || c == '\r' ? ' ' : c);
     };
@@ -89,7 +83,7 @@ struct prompt_passage {
 }
 
 /// The full text the model reads before the answer: prompt_text wrapped per `format`, ending in "<answer>".
-[[nodiscard]] inline std::string model_input_text(std::string_view question, std::span<const prompt_passage> passages,
+[[nodiscard]] inline std::string model_input_text(std::string_view question, std::span<const passage> passages,
                                                   prompt_format format) {
     std::string body = prompt_text(question, passages);
     if (format == prompt_format::plain) return body + "<answer>";
@@ -119,15 +113,15 @@ struct encoded_example {
 /// Encodes `question` with `passages` (display order) and, when `answer` is given, the target citing
 /// the kept gold passages; fits to o.max_tokens by the rules in the file comment.
 [[nodiscard]] inline encoded_example encode_example(const tokenizers::tokenizer& tok, std::string_view question,
-                                                    std::span<const prompt_passage> passages,
+                                                    std::span<const passage> passages,
                                                     std::optional<std::string_view> answer, const prompt_options& o = {}) {
     std::vector<std::size_t> kept(passages.size());
     std::iota(kept.begin(), kept.end(), std::size_t{0});
-    // removal order: non-gold before gold, then worst rank first (ties: later display position first)
+    // removal order: non-gold before gold (when gold_first), then lowest score first (ties: later display position first)
     std::vector<std::size_t> drop_order = kept;
     std::stable_sort(drop_order.begin(), drop_order.end(), [&](std::size_t a, std::size_t b) {
-        if (passages[a].gold != passages[b].gold) return !passages[a].gold;
-        if (passages[a].rank != passages[b].rank) return passages[a].rank > passages[b].rank;
+        if (o.gold_first && passages[a].gold != passages[b].gold) return !passages[a].gold;
+        if (passages[a].score != passages[b].score) return passages[a].score < passages[b].score;
         return a > b;
     });
     std::int32_t end_id = -1;
@@ -138,7 +132,7 @@ struct encoded_example {
     }
     encoded_example ex;
     for (std::size_t next = 0;; ++next) {
-        std::vector<prompt_passage> shown;
+        std::vector<passage> shown;
         for (const auto i : kept) shown.push_back(passages[i]);
         std::vector<int> cites;
         for (std::size_t n = 0; n < kept.size(); ++n)

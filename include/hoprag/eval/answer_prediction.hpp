@@ -3,8 +3,8 @@
 // first line break, splits it
 // with parse_citations into answer text and cited numbers, and maps each number n in 1..#shown to
 // shown passage n (numbers outside that range are dropped and counted). Supporting facts rule: the
-// predicted supporting facts are ALL sentences (title, 0 .. sentences - 1) of every validly cited
-// passage, in citation order without repeats. "Insufficient context": an answer whose normalized
+// predicted supporting facts are ALL sentences (title, first_sent .. last_sent) of every validly
+// cited passage, in citation order without repeats. "Insufficient context": an answer whose normalized
 // text (eval/answer_normalize rules) contains "insufficient context", or an empty answer, becomes
 // the empty answer with no supporting facts (it scores 0, like any wrong answer).
 #pragma once
@@ -18,17 +18,11 @@
 #include <vector>
 
 #include "hoprag/data/hotpotqa_record.hpp"
+#include "hoprag/data/passage.hpp"
 #include "hoprag/eval/answer_normalize.hpp"
 #include "hoprag/eval/citations.hpp"
 
 namespace hoprag::eval {
-
-/// A passage as the generator saw it (number = position + 1).
-struct shown_passage {
-    std::string title;
-    std::int64_t sentences = 0;  ///< sentence count of the paragraph (for supporting facts)
-    bool holds_support = false;  ///< holds a gold supporting fact (metrics only; unknown: false)
-};
 
 /// What one generation predicts.
 struct answer_prediction {
@@ -40,7 +34,7 @@ struct answer_prediction {
 };
 
 /// Applies the rules of the file comment to `generated` (the text after "<answer>").
-[[nodiscard]] inline answer_prediction predict_from_generation(std::string_view generated, std::span<const shown_passage> shown) {
+[[nodiscard]] inline answer_prediction predict_from_generation(std::string_view generated, std::span<const data::passage> shown) {
     const auto start = generated.find_first_not_of(" \t\r\n");
     if (start == std::string_view::npos) generated = {};
     else generated.remove_prefix(start);
@@ -63,7 +57,7 @@ struct answer_prediction {
     }
     for (const int n : p.citations) {
         const auto& s = shown[std::size_t(n) - 1];
-        for (std::int64_t k = 0; k < s.sentences; ++k) {
+        for (std::int64_t k = s.first_sent; k <= s.last_sent; ++k) {
             const data::supporting_fact f{s.title, k};
             if (std::find(p.sp.begin(), p.sp.end(), f) == p.sp.end()) p.sp.push_back(f);
         }

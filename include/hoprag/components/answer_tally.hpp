@@ -1,0 +1,58 @@
+// Tallying answered questions: the official prediction file's contents, the generated lines the
+// supported-answer rate needs, and the counts every answering program reports. `quality` gives
+// the official answer / supporting-fact / joint metrics and the two citation rates when every
+// question has a gold answer (unlabelled question sets get none).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hoprag/components/answerer.hpp"
+#include "hoprag/data/hotpotqa_record.hpp"
+#include "hoprag/eval/citations.hpp"
+#include "hoprag/eval/hotpot_metrics.hpp"
+
+namespace hoprag::components {
+
+struct answer_tally {
+    eval::hotpot_predictions pred;
+    std::vector<eval::generated_answer> generated;
+    std::size_t questions = 0, answered = 0, insufficient = 0, prompt_tokens = 0, dropped = 0;
+
+    /// Records the answer `r` to question `id`.
+    void add(const std::string& id, const answer_result& r) {
+        pred.answer[id] = r.prediction.answer;
+        pred.sp[id] = r.prediction.sp;
+        eval::generated_answer g{id, r.line, {}};
+        for (const auto& p : r.shown) g.holds_support.push_back(p.gold);
+        generated.push_back(std::move(g));
+        ++questions;
+        answered += !r.prediction.insufficient, insufficient += r.prediction.insufficient;
+        prompt_tokens += r.prompt_tokens, dropped += r.dropped;
+    }
+
+    /// {"answered", "insufficient", "prompt_tokens_mean", "dropped_passages"}.
+    [[nodiscard]] nlohmann::ordered_json counts() const {
+        const double n = questions ? double(questions) : 1.0;
+        return {{"answered", answered}, {"insufficient", insufficient}, {"prompt_tokens_mean", double(prompt_tokens) / n}, {"dropped_passages", dropped}};
+    }
+
+    /// {"metrics": {em, f1, sp_em, sp_f1, joint_em, joint_f1}, "supported_answer_rate",
+    /// "citation_precision_rate"} over `records`, or {} when some record has no gold answer.
+    [[nodiscard]] nlohmann::ordered_json quality(const std::vector<data::hotpot_record>& records) const {
+        bool labelled = !records.empty();
+        for (const auto& r : records) labelled = labelled && !r.answer.empty();
+        if (!labelled) return nlohmann::ordered_json::object();
+        const auto s = eval::evaluate_hotpot(records, pred).overall;
+        const auto sar = eval::supported_answer_rates(records, generated);
+        return {{"metrics", {{"em", s.answer.em}, {"f1", s.answer.f1}, {"sp_em", s.sp.em}, {"sp_f1", s.sp.f1},
+                             {"joint_em", s.joint.em}, {"joint_f1", s.joint.f1}}},
+                {"supported_answer_rate", sar.supported_answer_rate},
+                {"citation_precision_rate", sar.citation_precision_rate}};
+    }
+};
+
+}  // namespace hoprag::components

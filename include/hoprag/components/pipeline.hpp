@@ -1,0 +1,144 @@
+// pipeline<Retriever, Reranker, Generator>: the multi-hop QA chain for one question at a time --
+// retrieve the top k passages, rerank the first rerank_top and keep the best `keep`, answer with
+// citations -- timing each stage. The three slots are policy types:
+//  * Retriever: `retrieve(record, k)` -> passages best first. `corpus_retriever` searches a built
+//    index over a fixed passage list; `own_paragraph_retriever` encodes and searches each
+//    question's own context paragraphs (the distractor setting; encoding counts as retrieval time).
+//  * Reranker: `rerank(question, passages, top)` -> passages best first: components::reranker, or
+//    `retrieval_order` (no cross-encoder, the retriever's order kept).
+//  * Generator: anything answer_question takes (components::generator), with its tokenizer.
+// Every stage runs on the backend its type was built for; nothing here switches on strings.
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "hoprag/components/answerer.hpp"
+#include "hoprag/components/flat_index.hpp"
+#include "hoprag/core/clock.hpp"
+#include "hoprag/components/retriever.hpp"
+#include "hoprag/data/hotpotqa_record.hpp"
+#include "hoprag/data/paragraph_passages.hpp"
+#include "hoprag/data/passage.hpp"
+#include "hoprag/tokenizers/tokenizer.hpp"
+
+namespace hoprag::components {
+
+/// A first stage: the top `k` passages of a question, best first.
+template <class R>
+concept passage_retriever = requires(R& r, const data::hotpot_record& q, std::size_t k) {
+    { r.retrieve(q, k) } -> std::same_as<std::vector<data::passage>>;
+};
+
+/// A second stage: the first `top` of `passages` reordered, best first.
+template <class R>
+concept passage_reranker = requires(R& r, std::string_view q, std::span<const data::passage> ps, std::size_t top) {
+    { r.rerank(q, ps, top) } -> std::same_as<std::vector<data::passage>>;
+};
+
+/// Retrieval over a fixed corpus: `Index` was built from `corpus` in this order.
+template <class Encoder, class Index>
+class corpus_retriever {
+public:
+    corpus_retriever(Encoder& encoder, Index& index, std::span<const data::passage> corpus, const hoprag::context& log)
+        : r_(encoder, index, log), corpus_(corpus) {
+        if (index.size() != static_cast<std::int64_t>(corpus.size()))
+            throw format_error("corpus_retriever: the index holds " + std::to_string(index.size()) + " vectors, the corpus has " +
+                               std::to_string(corpus.size()) + " passages (build the index from this corpus)");
+    }
+    std::vector<data::passage> retrieve(const data::hotpot_record& q, std::size_t k) {
+        const auto hits = r_.retrieve(std::span(&q.question, 1), static_cast<std::int64_t>(k));
+        return hit_passages(hits.at(0), corpus_);
+    }
+
+private:
+    retriever<Encoder, Index> r_;
+    std::span<const data::passage> corpus_;
+};
+
+/// Retrieval over each question's own context paragraphs, encoded into a fresh exact index of
+/// vector storage `Storage` per question.
+template <class Encoder, class Context, class Storage>
+class own_paragraph_retriever {
+public:
+    own_paragraph_retriever(Encoder& encoder, Context& ctx) : enc_(&encoder), ctx_(&ctx) {}
+    std::vector<data::passage> retrieve(const data::hotpot_record& q, std::size_t k) {
+        using index_t = flat_index<Context, Storage>;
+        const auto own = data::pooled_paragraphs(std::span(&q, 1));
+        index_t index(*ctx_, retriever<Encoder, index_t>::header_for(*enc_, own));
+        retriever<Encoder, index_t> r(*enc_, index, *ctx_);
+        r.add_passages(own);
+        return hit_passages(r.retrieve(std::span(&q.question, 1), static_cast<std::int64_t>(k)).at(0), own);
+    }
+
+private:
+    Encoder* enc_;
+    Context* ctx_;
+};
+
+/// No cross-encoder: the retriever's order is kept.
+struct retrieval_order {
+    std::vector<data::passage> rerank(std::string_view, std::span<const data::passage> ps, std::size_t) const {
+        return {ps.begin(), ps.end()};
+    }
+};
+
+/// How many passages each stage hands on, and the answer settings.
+struct pipeline_options {
+    std::size_t k = 200;           ///< passages retrieved per question
+    std::size_t rerank_top = 200;  ///< retrieved passages the reranker scores
+    std::size_t keep = 10;         ///< passages handed to the generator
+    answer_options answer;
+};
+
+/// One answered question: the answer, the passages the generator was given, stage seconds.
+struct pipeline_answer {
+    answer_result result;
+    std::vector<data::passage> kept;  ///< gold marked
+    double retrieve_s = 0, rerank_s = 0, generate_s = 0;
+};
+
+template <class Retriever, class Reranker, class Generator>
+class pipeline {
+    static_assert(passage_retriever<Retriever>, "pipeline<Retriever, Reranker, Generator>: Retriever must provide "
+                                                "retrieve(const data::hotpot_record&, std::size_t k) -> std::vector<data::passage>");
+    static_assert(passage_reranker<Reranker>, "pipeline<Retriever, Reranker, Generator>: Reranker must provide "
+                                              "rerank(std::string_view, std::span<const data::passage>, std::size_t top) -> "
+                                              "std::vector<data::passage>");
+
+public:
+    pipeline(Retriever& retriever, Reranker& reranker, const Generator& generator, const tokenizers::tokenizer& tok, pipeline_options o)
+        : ret_(&retriever), rr_(&reranker), gen_(&generator), tok_(&tok), o_(std::move(o)) {}
+
+    /// Answers `q` (its answer and supporting facts, when present, only mark gold passages).
+    pipeline_answer answer(const data::hotpot_record& q) {
+        pipeline_answer a;
+        auto t0 = std::chrono::steady_clock::now();
+        const auto retrieved = ret_->retrieve(q, o_.k);
+        a.retrieve_s = seconds_since(t0);
+        t0 = std::chrono::steady_clock::now();
+        a.kept = rr_->rerank(q.question, retrieved, o_.rerank_top);
+        if (a.kept.size() > o_.keep) a.kept.resize(o_.keep);
+        a.rerank_s = seconds_since(t0);
+        t0 = std::chrono::steady_clock::now();
+        const auto contexts = ranked_contexts(q, a.kept, {});
+        a.result = answer_question(*gen_, *tok_, q.question, contexts, o_.answer);
+        a.generate_s = seconds_since(t0);
+        a.kept = contexts.passages;
+        return a;
+    }
+
+private:
+    Retriever* ret_;
+    Reranker* rr_;
+    const Generator* gen_;
+    const tokenizers::tokenizer* tok_;
+    pipeline_options o_;
+};
+
+}  // namespace hoprag::components
