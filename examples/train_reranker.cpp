@@ -32,7 +32,7 @@ Fine-tunes a BERT cross-encoder on HotpotQA groups (1 gold paragraph + hard nega
   --config FILE.yaml    read options from YAML (keys as the flags without --); flags override it
   --model DIR           Hugging Face BERT folder (BertModel or 1-label BertForSequenceClassification), required
   --train FILES         HotpotQA files used whole for training (comma-separated)
-  --dev FILES           HotpotQA files split by _id: held-out part (FNV-1a64 % 4 == 0) evaluated,
+  --dev FILES           HotpotQA files split by _id: held-out part (FNV-1a64 % 8 == 0) evaluated,
                         the rest trained on (comma-separated)
   --retrieval FILE      hoprag-retrieve JSONL for the questions: hard negatives and evaluation
   --out DIR             run folder: metrics.jsonl, tb/, artifacts/, model/, best-model/, required
