@@ -100,6 +100,10 @@ TEST_CASE("retrieval metrics by hand", "[eval][retrieval]") {
     CHECK(r.recall_at.at(5) == Approx((1 + 0.5) / 3));
     CHECK(r.both_recall_at.at(2) == 0.0);
     CHECK(r.both_recall_at.at(5) == Approx(1.0 / 3));
+    CHECK(r.top2_exact == 0.0);  // a: X, G2; b: H2 alone
+    got["a"] = {"G2", "G1", "X"};
+    got["b"] = {"H2", "H2", "H1"};  // the first two entries hold one title only
+    CHECK(evaluate_retrieval(gold, got, {2}).top2_exact == Approx(1.0 / 3));
 }
 
 namespace {

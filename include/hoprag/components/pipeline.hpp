@@ -13,11 +13,14 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <set>
 #include <span>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "hoprag/components/answer_tally.hpp"
 #include "hoprag/components/answerer.hpp"
 #include "hoprag/components/flat_index.hpp"
 #include "hoprag/core/clock.hpp"
@@ -100,6 +103,7 @@ struct pipeline_options {
 struct pipeline_answer {
     answer_result result;
     std::vector<data::passage> kept;  ///< gold marked
+    bool both_gold_kept = false;      ///< every gold title of the question is among `kept`
     double retrieve_s = 0, rerank_s = 0, generate_s = 0;
 };
 
@@ -130,6 +134,10 @@ public:
         a.result = answer_question(*gen_, *tok_, q.question, contexts, o_.answer);
         a.generate_s = seconds_since(t0);
         a.kept = contexts.passages;
+        std::set<std::string> kept_gold;
+        for (const auto& p : a.kept)
+            if (p.gold) kept_gold.insert(p.title);
+        a.both_gold_kept = !q.supporting_facts.empty() && kept_gold.size() == data::gold_titles(q).size();
         return a;
     }
 
@@ -139,6 +147,35 @@ private:
     const Generator* gen_;
     const tokenizers::tokenizer* tok_;
     pipeline_options o_;
+};
+
+/// Answered questions of a pipeline run: answer_tally's predictions and counts, the share with
+/// every gold paragraph kept, and per-question stage latencies.
+struct pipeline_tally {
+    answer_tally answers;
+    std::size_t both_gold_kept = 0;
+    double retrieve_s = 0, rerank_s = 0, generate_s = 0;
+    nlohmann::ordered_json per_question = nlohmann::ordered_json::array();
+
+    void add(const std::string& id, const pipeline_answer& a) {
+        answers.add(id, a.result);
+        both_gold_kept += a.both_gold_kept;
+        retrieve_s += a.retrieve_s, rerank_s += a.rerank_s, generate_s += a.generate_s;
+        per_question.push_back({{"_id", id}, {"retrieve_s", a.retrieve_s}, {"rerank_s", a.rerank_s}, {"generate_s", a.generate_s}});
+    }
+
+    /// answer_tally's counts, "both_gold_kept_rate", its quality over `records`, "latency_s"
+    /// (means of retrieve, rerank, generate, total) and "per_question".
+    [[nodiscard]] nlohmann::ordered_json summary(const std::vector<data::hotpot_record>& records) const {
+        const double n = answers.questions ? double(answers.questions) : 1.0;
+        auto out = answers.counts();
+        out["both_gold_kept_rate"] = double(both_gold_kept) / n;
+        out.update(answers.quality(records));
+        out["latency_s"] = {{"retrieve", retrieve_s / n}, {"rerank", rerank_s / n}, {"generate", generate_s / n},
+                            {"total", (retrieve_s + rerank_s + generate_s) / n}};
+        out["per_question"] = per_question;
+        return out;
+    }
 };
 
 }  // namespace hoprag::components

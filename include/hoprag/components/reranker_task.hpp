@@ -69,20 +69,6 @@ inline void validate(const reranker_train_config& c) {
     if (c.fusion_weight != 0.0 && c.retrieval.empty()) throw config_error("--fusion-weight needs --retrieval (every pair needs its retriever score)");
 }
 
-/// Comma-separated list items (empty items dropped).
-inline std::vector<std::string> split_commas(const std::string& s) {
-    std::vector<std::string> out;
-    std::size_t a = 0;
-    while (a <= s.size() && !s.empty()) {
-        const auto b = s.find(',', a);
-        auto item = s.substr(a, b == std::string::npos ? std::string::npos : b - a);
-        if (!item.empty()) out.push_back(std::move(item));
-        if (b == std::string::npos) break;
-        a = b + 1;
-    }
-    return out;
-}
-
 template <class Loss, class Backend>
 class reranker_task {
 public:
@@ -216,10 +202,8 @@ private:
     }
 
     void load_data() {
-        for (const auto& f : split_commas(tc_.train))
-            for (auto& r : data::load_all(f)) train_q_.push_back(std::move(r));
-        for (const auto& f : split_commas(tc_.dev))
-            for (auto& r : data::load_all(f)) (data::is_heldout(r.id) ? eval_q_ : train_q_).push_back(std::move(r));
+        train_q_ = data::load_files(tc_.train);
+        for (auto& r : data::load_files(tc_.dev)) (data::is_heldout(r.id) ? eval_q_ : train_q_).push_back(std::move(r));
         if (tc_.max_questions > 0 && static_cast<std::int64_t>(train_q_.size()) > tc_.max_questions)
             train_q_.resize(static_cast<std::size_t>(tc_.max_questions));
         if (!tc_.retrieval.empty()) retrieval_ = data::read_ranked_passages(tc_.retrieval);

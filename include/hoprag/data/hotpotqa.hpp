@@ -205,4 +205,17 @@ inline std::vector<hotpot_record> load_all(const std::filesystem::path& path, co
     return out;
 }
 
+/// The records of every file in the comma-separated list `files`, file after file (empty names skipped).
+inline std::vector<hotpot_record> load_files(std::string_view files) {
+    std::vector<hotpot_record> out;
+    while (!files.empty()) {
+        const auto comma = files.find(',');
+        const auto name = files.substr(0, comma);
+        if (!name.empty())
+            for (auto& r : load_all(std::filesystem::path(name))) out.push_back(std::move(r));
+        files = comma == std::string_view::npos ? std::string_view{} : files.substr(comma + 1);
+    }
+    return out;
+}
+
 }  // namespace hoprag::data

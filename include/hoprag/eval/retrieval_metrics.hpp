@@ -4,10 +4,13 @@
 //  * recall@k       = |G ∩ titles of the top k entries| / |G|, averaged over ALL gold questions;
 //  * both_recall@k  = 1 if every gold paragraph is in the top k entries else 0, averaged likewise
 //                     ("both-gold" for HotpotQA's two gold paragraphs);
-//  * mrr            = 1 / (rank of the first entry whose title is gold), 0 if none, averaged likewise.
+//  * mrr            = 1 / (rank of the first entry whose title is gold), 0 if none, averaged likewise;
+//  * top2_exact     = 1 if the titles of the first two entries are exactly G, averaged likewise
+//                     (HotpotQA's supporting-paragraph exact match when two passages are kept).
 // Questions without a retrieved list count 0 everywhere and are counted in `missing`.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <map>
 #include <set>
@@ -24,6 +27,7 @@ struct retrieval_report {
     std::map<std::size_t, double> recall_at;       ///< k -> mean recall@k
     std::map<std::size_t, double> both_recall_at;  ///< k -> share of questions with all gold in top k
     double mrr = 0;
+    double top2_exact = 0;  ///< share of questions whose first two entries' titles are exactly the gold titles
     std::size_t questions = 0, missing = 0, unknown_ids = 0;
 };
 
@@ -46,6 +50,7 @@ struct retrieval_report {
         for (const auto& sf : q.supporting_facts) g.insert(sf.title);
         if (g.empty()) continue;
         const auto& list = it->second;
+        r.top2_exact += std::set<std::string_view>(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(2, list.size()))) == g;
         for (std::size_t i = 0; i < list.size(); ++i)
             if (g.count(list[i])) {
                 r.mrr += 1.0 / double(i + 1);
@@ -63,6 +68,7 @@ struct retrieval_report {
     if (r.questions) {
         const double n = double(r.questions);
         r.mrr /= n;
+        r.top2_exact /= n;
         for (auto& [_, v] : r.recall_at) v /= n;
         for (auto& [_, v] : r.both_recall_at) v /= n;
     }
