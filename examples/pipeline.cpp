@@ -47,7 +47,7 @@ Retrieval:
 Reranking:
   --reranker DIR        cross-encoder folder (hoprag-train-reranker output)
   --no-rerank           keep retrieval order (no cross-encoder)
-  --fusion              reranker score = logit + w * retriever score, w from DIR/fusion.json (a
+  --fusion              reranker score = logit + w * retriever score, w = the model's retriever_weight (a
                         model trained with --fusion-weight); without it the logit alone
   --rerank-top N        retrieved passages the cross-encoder scores  [--k]
   --rerank-max-length N tokens per (question, passage) pair  [256]
@@ -175,7 +175,7 @@ nlohmann::ordered_json run(const options& o) {
                 }
                 typename B::context rctx;
                 comp::reranker<comp::softmax_loss, B> rr(rctx, o.reranker, {.max_length = o.rerank_max_length, .train = false});
-                if (o.fusion) rr.set_retriever_weight(comp::load_fusion(o.reranker));
+                rr.use_fusion(o.fusion, o.reranker);
                 return go(rr);
             });
         };

@@ -3,7 +3,7 @@
 // with the reranker's logit as "score". With labelled questions it also reports, on the reranked
 // questions, both-gold recall@{2,4,8,12}, MRR and supporting-paragraph EM (the top 2 titles are
 // exactly the gold titles) for the retriever's order and for the reranker's order.
-// --fusion scores with the model's score fusion (MODEL/fusion.json from hoprag-train-reranker
+// --fusion scores with the model's score fusion (the retriever_weight in MODEL/model.safetensors, from hoprag-train-reranker
 // --fusion-weight): score = logit + w * the retrieval file's score.
 #include <chrono>
 #include <cstdio>
@@ -42,7 +42,7 @@ writes OUT in the same format, best first, "score" = reranker logit.
   --max-length N       tokens per pair                                       [256]
   --batch N            pairs per forward                                     [32]
   --device D           cpu|cuda|auto (auto: cuda when a GPU is present)      [auto]
-  --fusion             score = logit + w * retriever score, w from DIR/fusion.json (a model
+  --fusion             score = logit + w * retriever score, w = the model's retriever_weight (a model
                        trained with --fusion-weight); without it the logit alone
   --help               show this text
 Exit status: 0 on success, 1 on bad input, 2 on bad usage.
@@ -103,7 +103,7 @@ int run(int argc, char** argv) {
     return program::run_on_device("hoprag-rerank", device, [&]<class Backend>() {
         typename Backend::context ctx;
         comp::reranker<comp::softmax_loss, Backend> rr(ctx, model, {.max_length = max_length, .max_batch = batch, .train = false});
-        if (fusion) rr.set_retriever_weight(comp::load_fusion(model));
+        rr.use_fusion(fusion, model);
         std::vector<hoprag::data::hotpot_record> gold;
         std::unordered_map<std::string, std::vector<std::string>> before, after;
         hoprag::io::durable_writer w(out);

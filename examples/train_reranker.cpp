@@ -6,7 +6,7 @@
 // session budget, metrics JSONL + TensorBoard, checkpoints as versions of "reranker-checkpoint",
 // `best` by held-out MRR). The model is exported as a Hugging Face folder OUT/model (final) and
 // OUT/best-model (best held-out MRR). --fusion-weight W: score fusion with the retriever
-// (components/reranker.hpp); the models then carry a fusion.json (hoprag-rerank --fusion).
+// (components/reranker.hpp); w is saved in model.safetensors as "retriever_weight" (hoprag-rerank --fusion).
 #include <array>
 #include <cstdio>
 #include <filesystem>

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/components/reranker.hpp"
+#include "hoprag/cpu/backend.hpp"
 #include "hoprag/data/heldout_split.hpp"
 #include "hoprag/eval/hotpot_predictions_io.hpp"
 #include "models/cross_encoder_tiny.hpp"
@@ -101,8 +102,12 @@ TEST_CASE("hoprag-pipeline: retrieve -> rerank -> generate -> metrics on 2 quest
     }
     SECTION("--fusion: a dominant retriever weight keeps the retrieval order") {
         const fs::path fused = dir / "fused";
-        fs::copy(rr, fused, fs::copy_options::recursive);
-        components::save_fusion(fused, 1e4f);
+        {
+            cpu::context ctx;
+            components::reranker<components::softmax_loss, cpu::backend> r(ctx, rr, {.max_length = 64, .train = false});
+            r.set_retriever_weight(1e4f);
+            r.model().save(fused);
+        }
         const std::string idx = " --index '" + (dir / "x.idx").string() + "' --corpus '" + q.string() + "' --rerank-max-length 64";
         const auto run = [&](const std::string& flags, const std::string& name) {
             return test::run_command(env + (bin / "hoprag-pipeline").string() + common + idx + flags + " --out '" + (dir / (name + ".json")).string() +
@@ -112,7 +117,7 @@ TEST_CASE("hoprag-pipeline: retrieve -> rerank -> generate -> metrics on 2 quest
         REQUIRE(run(" --fusion --reranker '" + fused.string() + "'", "fusion") == 0);
         CHECK(last_json(dir / "fusion").at("rerank") == fused.string() + " (fusion)");
         CHECK(test::slurp(dir / "fusion.json") == test::slurp(dir / "plain.json"));
-        CHECK(run(" --fusion --reranker '" + rr.string() + "'", "no_weight") == 1);  // no fusion.json in the folder
+        CHECK(run(" --fusion --reranker '" + rr.string() + "'", "no_weight") == 1);  // its retriever_weight is 0
     }
     SECTION("bad usage exits 2") {
         const std::string p = (bin / "hoprag-pipeline").string();

@@ -2,7 +2,7 @@
 // logit + w * retriever score ranks exactly like the retriever; d loss / d w and d loss / d (classifier
 // weight 0) of train_group match central finite differences for every loss policy; fusion groups
 // (make_retrieval_groups) carry aligned scores, gold positives only when retrieved, hard negatives
-// first; a group without scores is refused; fusion.json round-trips and a missing one is an io_error.
+// first; a group without scores is refused; w is saved in model.safetensors and fusion with w = 0 is refused.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -91,10 +91,10 @@ TEST_CASE("fusion gradients of w and of a classifier weight match finite differe
             m.params().head.cls_w.assign(cls_w);
             return rr.train_group(g);
         };
+        const auto w_grad = [&] { return m.grads().head.retriever_weight.to_host()[0]; };
         models::bert::zero(ctx, m.grads());
-        rr.zero_fusion_grad();
         loss_at(w0, b0);
-        const double dw = rr.retriever_weight_grad(), db = m.grads().head.cls_w.to_host()[0];
+        const double dw = w_grad(), db = m.grads().head.cls_w.to_host()[0];
         const float h = 5e-2f;
         const double num_w = (loss_at(w0 + h, b0) - loss_at(w0 - h, b0)) / (2.0 * h);
         const double num_b = (loss_at(w0, b0 + h) - loss_at(w0, b0 - h)) / (2.0 * h);
@@ -104,17 +104,17 @@ TEST_CASE("fusion gradients of w and of a classifier weight match finite differe
         CHECK(dw == Approx(num_w).epsilon(5e-3).margin(1e-5));
         CHECK(db == Approx(num_b).epsilon(5e-3).margin(1e-5));
         // the group weight scales the w gradient; fusion off leaves it untouched
-        rr.zero_fusion_grad();
+        models::bert::zero(ctx, m.grads());
         loss_at(w0, b0);
-        const double one = rr.retriever_weight_grad();
-        rr.zero_fusion_grad();
+        const double one = w_grad();
+        models::bert::zero(ctx, m.grads());
         rr.set_retriever_weight(w0);
         rr.train_group(g, 0.5f);
-        CHECK(rr.retriever_weight_grad() == Approx(0.5 * one).epsilon(1e-6));
-        rr.zero_fusion_grad();
+        CHECK(w_grad() == Approx(0.5 * one).epsilon(1e-6));
+        models::bert::zero(ctx, m.grads());
         rr.set_retriever_weight(0.0f);
         rr.train_group(g);
-        CHECK(rr.retriever_weight_grad() == 0.0f);
+        CHECK(w_grad() == 0.0f);
     };
     run(comp::softmax_loss{});
     run(comp::margin_loss{});
@@ -169,12 +169,25 @@ TEST_CASE("fusion groups: retrieved gold positives, hard negatives first, aligne
     CHECK(comp::make_retrieval_groups(r, {{.title = "Gold1", .text = "g", .score = 0.9f}}, 20, {}).empty());
 }
 
-TEST_CASE("fusion.json round-trips and a missing one says so", "[reranker][fusion][files]") {
-    const auto dir = test::fresh_dir("rr_fusion_json");
-    comp::save_fusion(dir, 17.25f);
-    CHECK(comp::load_fusion(dir) == 17.25f);
-    std::filesystem::remove(dir / "fusion.json");
-    CHECK_THROWS_AS(comp::load_fusion(dir), io_error);
-    std::ofstream(dir / "fusion.json") << "{\"w\": 1}";
-    CHECK_THROWS_AS(comp::load_fusion(dir), format_error);
+TEST_CASE("the retriever weight is saved in model.safetensors and fusion needs a non-zero one", "[reranker][fusion][files]") {
+    cpu::context ctx;
+    const auto src = test::tiny_model("rr_fusion_save", true, 1, 30522);
+    const auto dir = test::fresh_dir("rr_fusion_saved");
+    {
+        comp::reranker<comp::softmax_loss, cpu::backend> rr(ctx, src, {.max_length = 32, .max_batch = 4, .train = false});
+        CHECK(rr.retriever_weight() == 0.0f);  // absent from the source file: 0
+        CHECK_FALSE(rr.model().head_fresh());  // and the head is not fresh for it
+        CHECK_THROWS_AS(rr.use_fusion(true, src), config_error);
+        rr.set_retriever_weight(17.25f);
+        rr.model().save(dir / "fused");
+    }
+    const io::safetensors_checkpoint ck(dir / "fused");
+    REQUIRE(ck.find("retriever_weight") != nullptr);
+    CHECK(ck.at("retriever_weight").to_f32() == std::vector<float>{17.25f});
+    comp::reranker<comp::softmax_loss, cpu::backend> back(ctx, dir / "fused", {.max_length = 32, .max_batch = 4, .train = false});
+    CHECK(back.retriever_weight() == 17.25f);
+    back.use_fusion(true, dir / "fused");
+    CHECK(back.retriever_weight() == 17.25f);
+    back.use_fusion(false, dir / "fused");  // scoring without fusion: w = 0
+    CHECK(back.retriever_weight() == 0.0f);
 }

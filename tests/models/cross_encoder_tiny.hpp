@@ -34,6 +34,7 @@ inline std::filesystem::path tiny_model(const std::string& name, bool with_head 
     std::filesystem::copy_file(minilm() + "/tokenizer.json", dir / "tokenizer.json");
     const auto c = models::bert::config_from_json(cfg, "tiny");
     auto shapes = models::bert::cross_encoder_shapes(c);
+    shapes.pop_back();  // retriever_weight: a Hugging Face file has none
     if (!with_head) shapes.resize(shapes.size() - 4);
     std::vector<std::vector<float>> data;
     std::vector<io::safetensors_entry> entries;

@@ -7,23 +7,22 @@
 //  * Passages are data::passage; retrieval lists come from data/ranked_passage_file.hpp.
 //  * Score fusion (optional, off by default): with a retriever weight w != 0 the reranker's score of
 //    a passage is  logit + w * retriever_score  and the loss sees that fused score; w is a trained
-//    scalar. With a zero classifier (cls_w = 0) every logit is the same, so the fused order IS the
+//    parameter of the model (head "retriever_weight"), so optimiser, checkpoints and the saved
+//    model.safetensors carry it like any other tensor. With a zero classifier (cls_w = 0) every logit is the same, so the fused order IS the
 //    retriever order at initialisation and training only learns the residual. Fused groups come
 //    from the retrieval list itself (make_retrieval_groups), since every pair needs its score.
-// Host-only (tokenizer, JSON); the model runs on the backend's context.
+// Host-only (tokenizer); the model runs on the backend's context.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 
 #include "hoprag/backend/concept.hpp"
 #include "hoprag/components/reranker_losses.hpp"
@@ -141,12 +140,18 @@ public:
     model_type& model() { return model_; }
     const Loss& loss() const { return loss_; }
 
-    /// Score fusion: the retriever weight w (0: off, the score is the logit alone). See the file comment.
-    float retriever_weight() const { return fusion_w_; }
-    void set_retriever_weight(float w) { fusion_w_ = w; }
-    /// d loss / d w accumulated by train_group since the last zero_fusion_grad (0 when fusion is off).
-    float retriever_weight_grad() const { return fusion_dw_; }
-    void zero_fusion_grad() { fusion_dw_ = 0.0f; }
+    /// Score fusion: the retriever weight w, a parameter of the model (head "retriever_weight",
+    /// saved in model.safetensors; 0: off, the score is the logit alone). See the file comment.
+    float retriever_weight() { return model_.params().head.retriever_weight.to_host()[0]; }
+    void set_retriever_weight(float w) { model_.params().head.retriever_weight.assign({w}); }
+    /// Scores with the model's own retriever weight (`fused`), or with the logit alone (w set to 0).
+    /// Fusion with a model whose weight is 0 (trained without fusion) is refused (config_error).
+    void use_fusion(bool fused, const std::filesystem::path& model_dir) {
+        if (!fused) return set_retriever_weight(0.0f);
+        if (retriever_weight() == 0.0f)
+            throw config_error(model_dir.string() + ": the model's retriever_weight is 0 or absent: it was not trained with score "
+                                                    "fusion (hoprag-train-reranker --fusion-weight); score without fusion");
+    }
     /// Sets the classifier weights and bias to zero: every logit is then equal, and with fusion the
     /// order is exactly the retriever's (the body still gets gradients once the weights move).
     void zero_classifier() {
@@ -156,20 +161,21 @@ public:
     }
 
     /// Forward + loss + backward of one group (1 + negatives <= max_batch pairs); accumulates the
-    /// gradients of loss * weight into model().grads() (and, with fusion, into
-    /// retriever_weight_grad()) and returns the unweighted loss. With fusion on, the group must
+    /// gradients of loss * weight into model().grads() (with fusion, w's too) and returns the
+    /// unweighted loss. With fusion on, the group must
     /// carry its retriever scores (config_error otherwise).
     double train_group(const training_group& g, float weight = 1.0f) {
         std::vector<tokenizers::encoding> pairs;
         pairs.push_back(model_.encode(g.question, model_type::passage_text(g.positive.title, g.positive.text)));
         for (const auto& n : g.negatives) pairs.push_back(model_.encode(g.question, model_type::passage_text(n.title, n.text)));
         auto logits = model_.forward_logits(pairs);
-        const bool fused = fusion_w_ != 0.0f;
+        const float w = retriever_weight();
+        const bool fused = w != 0.0f;
         if (fused) {
             if (!g.retriever_scored)
                 throw config_error("reranker: score fusion needs the retriever score of every pair of a group; the group for \"" +
                                    g.question + "\" has none (build fusion groups with make_retrieval_groups)");
-            for (std::size_t i = 0; i < logits.size(); ++i) logits[i] += fusion_w_ * pair_score(g, i);
+            for (std::size_t i = 0; i < logits.size(); ++i) logits[i] += w * pair_score(g, i);
         }
         std::vector<float> d(logits.size());
         const double l = loss_.group(logits, d);
@@ -178,7 +184,10 @@ public:
             d[i] *= weight;
             if (fused) dw += double(d[i]) * double(pair_score(g, i));
         }
-        fusion_dw_ += static_cast<float>(dw);
+        if (fused) {
+            auto& gw = model_.grads().head.retriever_weight;
+            gw.assign({gw.to_host()[0] + static_cast<float>(dw)});
+        }
         model_.backward(d);
         return l;
     }
@@ -196,8 +205,8 @@ public:
     std::vector<data::passage> rerank(std::string_view question, std::span<const data::passage> retrieved, std::size_t top) {
         const std::size_t n = std::min(top, retrieved.size());
         auto s = score(question, retrieved.first(n));
-        if (fusion_w_ != 0.0f)
-            for (std::size_t i = 0; i < n; ++i) s[i] += fusion_w_ * retrieved[i].score;
+        if (const float w = retriever_weight(); w != 0.0f)
+            for (std::size_t i = 0; i < n; ++i) s[i] += w * retrieved[i].score;
         std::vector<std::size_t> order(n);
         for (std::size_t i = 0; i < n; ++i) order[i] = i;
         std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return s[a] > s[b]; });
@@ -215,32 +224,10 @@ private:
     context* ctx_;
     model_type model_;
     Loss loss_;
-    float fusion_w_ = 0.0f;   // retriever weight (0: no fusion)
-    float fusion_dw_ = 0.0f;  // its accumulated gradient
 };
 
-/// Writes the retriever weight of a fused model next to its weights: DIR/fusion.json
-/// {"retriever_weight": w} (durable write). hoprag-rerank --fusion reads it back.
-inline void save_fusion(const std::filesystem::path& dir, float w) {
-    io::durable_writer out(dir / "fusion.json");
-    out.write(nlohmann::json{{"retriever_weight", w}}.dump() + "\n");
-    out.commit();
-}
-
-/// Reads DIR/fusion.json; io_error/format_error name the file when it is missing or wrong.
-inline float load_fusion(const std::filesystem::path& dir) {
-    const auto file = dir / "fusion.json";
-    std::ifstream in(file);
-    if (!in) throw io_error("cannot open " + file.string() + ": the model was not trained with score fusion (--fusion-weight)");
-    try {
-        return nlohmann::json::parse(in).at("retriever_weight").get<float>();
-    } catch (const std::exception& e) {
-        throw format_error(file.string() + ": expected {\"retriever_weight\": number}: " + e.what());
-    }
-}
-
 /// The optimiser's view of a cross-encoder: one adamw_tensor per tensor (for_each_tensor order);
-/// biases and LayerNorm weights are not decayed. `names` keeps the names alive.
+/// biases, LayerNorm weights and the retriever weight are not decayed. `names` keeps the names alive.
 template <class Context>
 std::vector<train::adamw_tensor> adamw_tensors(models::bert::cross_encoder_parameters<Context>& p,
                                                models::bert::cross_encoder_parameters<Context>& g,
@@ -252,7 +239,8 @@ std::vector<train::adamw_tensor> adamw_tensors(models::bert::cross_encoder_param
     for_each_tensor(p, [&](const std::string& name, auto& b) {
         names.push_back(name);
         out.push_back({.param = b.data(), .n = static_cast<std::int64_t>(b.size()),
-                       .decay = name.find("bias") == std::string::npos && name.find("LayerNorm") == std::string::npos});
+                       .decay = name.find("bias") == std::string::npos && name.find("LayerNorm") == std::string::npos &&
+                                 name != "retriever_weight"});
     });
     std::size_t i = 0;
     for_each_tensor(g, [&](const std::string&, auto& b) { out[i++].grad = b.data(); });

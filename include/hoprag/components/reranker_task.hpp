@@ -5,11 +5,11 @@
 // (make_retrieval_groups). Groups are visited in train::epoch_order (stream 1000 + epoch),
 // batch/(1 + negatives) groups per step, AdamW with warm-up + linear decay over the epochs and
 // global-norm clipping; the classifier (fresh) and the fusion weight learn at lr *
-// classifier_lr_scale. The fusion weight w is one more trainable tensor, "retriever_weight", so
-// the checkpoint holds it and its moments like any other. Evaluation: the first `eval_questions`
+// classifier_lr_scale. The fusion weight w is a field of the model's parameters (head
+// "retriever_weight"), so AdamW, the checkpoint and the exported model hold it like any other. Evaluation: the first `eval_questions`
 // held-out questions' top `eval_top` retrieved passages (or their own paragraphs) reranked;
 // "eval_mrr" (the best metric), "eval_both_at_2", "eval_both_at_8". On a new best the model is
-// exported to OUT/best-model (with fusion.json under fusion).
+// exported to OUT/best-model.
 #pragma once
 
 #include <algorithm>
@@ -80,19 +80,12 @@ public:
               {.max_length = tc.max_length, .max_batch = std::max<std::int64_t>(1 + tc.negatives, 8), .checkpointing = tc.checkpointing,
                .seed = static_cast<std::uint64_t>(tc.seed)}),
           adam_m_(models::bert::zero_cross_encoder_parameters(ctx_, rr_.model().model_config())),
-          adam_v_(models::bert::zero_cross_encoder_parameters(ctx_, rr_.model().model_config())),
-          w_(ctx_, std::vector<float>{static_cast<float>(tc.fusion_weight)}), w_grad_(ctx_, std::vector<float>{0.0f}),
-          w_m_(ctx_, std::vector<float>{0.0f}), w_v_(ctx_, std::vector<float>{0.0f}) {
+          adam_v_(models::bert::zero_cross_encoder_parameters(ctx_, rr_.model().model_config())) {
         load_data();
-        const bool fusion = tc_.fusion_weight != 0.0;
         auto& model = rr_.model();
+        rr_.set_retriever_weight(static_cast<float>(tc_.fusion_weight));  // 0: no fusion (a fused start model's w is dropped)
+        if (tc_.fusion_weight != 0.0 && model.head_fresh()) rr_.zero_classifier();
         tensors_ = adamw_tensors(model.params(), model.grads(), adam_m_, adam_v_, names_);
-        if (fusion) {
-            rr_.set_retriever_weight(static_cast<float>(tc_.fusion_weight));
-            if (model.head_fresh()) rr_.zero_classifier();
-            tensors_.push_back({.param = w_.data(), .m = w_m_.data(), .v = w_v_.data(), .grad = w_grad_.data(), .n = 1, .decay = false,
-                                .name = "retriever_weight"});
-        }
         // the fresh classifier (and w) may learn faster than the body: they are the last tensors
         fast_ = static_cast<std::size_t>(std::count_if(tensors_.begin(), tensors_.end(), [](const train::adamw_tensor& t) {
             return std::string_view(t.name).rfind("classifier.", 0) == 0 || std::string_view(t.name) == "retriever_weight";
@@ -103,7 +96,6 @@ public:
             for (int d = 0; d < s.rank; ++d) s.dims[static_cast<std::size_t>(d)] = dims[static_cast<std::size_t>(d)];
             specs_.push_back({name, s});
         }
-        if (fusion) specs_.push_back({"retriever_weight", shape{1}});
         const std::int64_t schedule_steps = steps_per_epoch() * tc_.epochs;  // the schedule spans the epochs
         total_ = ro_.max_steps > 0 ? std::min(schedule_steps, ro_.max_steps) : schedule_steps;
         const auto warmup = static_cast<std::int64_t>(std::llround(tc_.warmup_ratio * static_cast<double>(schedule_steps)));
@@ -129,7 +121,6 @@ public:
     }
     void restore(const train::task_tensors& t) {
         train::copy_from_host(t, [&](auto&& f) { for_each_tensor_set(f); });
-        if (tc_.fusion_weight != 0.0) rr_.set_retriever_weight(w_.to_host()[0]);
     }
 
     train::step_outcome step(train::training_state& st) {
@@ -139,7 +130,6 @@ public:
         const auto& order = order_.at(st.rng_seed, st.epoch, groups_.size());
         st.rng_counter = 1000 + static_cast<std::uint64_t>(st.epoch) + 1;
         models::bert::zero(ctx_, rr_.model().grads());
-        rr_.zero_fusion_grad();
         double loss = 0.0;
         for (std::int64_t g = 0; g < gps; ++g) {
             loss += rr_.train_group(groups_[order[static_cast<std::size_t>(st.data_position + g)]]);
@@ -147,7 +137,6 @@ public:
         }
         loss /= static_cast<double>(gps);
         st.data_position += gps;
-        w_grad_.assign({rr_.retriever_weight_grad()});
         const std::span<const train::adamw_tensor> all(tensors_);
         const auto rep = train::inspect_grads(ctx_, all, 1.0f, tc_.max_grad_norm, gps);
         if (!std::isfinite(loss) || !rep.finite) return {.loss = loss, .finite = false};
@@ -157,7 +146,6 @@ public:
         adamw_update(ctx_, all.first(all.size() - fast_), train::make_adamw_step(hp, step_no, lr, rep.grad_scale));
         adamw_update(ctx_, all.last(fast_), train::make_adamw_step(hp, step_no, lr * static_cast<float>(tc_.classifier_lr_scale), rep.grad_scale));
         const bool fusion = tc_.fusion_weight != 0.0;
-        if (fusion) rr_.set_retriever_weight(w_.to_host()[0]);
         ++st.step;
         train::step_outcome r{.loss = loss, .values = {{"lr", lr}, {"grad_norm", rep.norm}, {"pairs_per_s", pairs_per_s()}, {"epoch", double(st.epoch)}}};
         if (fusion) r.values.emplace_back("retriever_weight", rr_.retriever_weight());
@@ -183,12 +171,9 @@ public:
     }
     void on_best(const train::training_state&) { export_model(ro_.out / "best-model"); }
 
-    /// Writes the model as a Hugging Face folder (with fusion.json when fusion is on).
-    void export_model(const std::filesystem::path& dir) {
-        rr_.model().save(dir);
-        if (tc_.fusion_weight != 0.0) save_fusion(dir, rr_.retriever_weight());
-    }
-    nlohmann::ordered_json result() const {
+    /// Writes the model as a Hugging Face folder (its retriever_weight included).
+    void export_model(const std::filesystem::path& dir) { rr_.model().save(dir); }
+    nlohmann::ordered_json result() {
         return {{"loss", std::string(Loss::name)}, {"pairs_per_s", pairs_per_s()}, {"retriever_weight", rr_.retriever_weight()}};
     }
 
@@ -225,14 +210,13 @@ private:
         for (const auto& r : eval_q_)
             if (static_cast<std::int64_t>(evals_.size()) < ro_.eval_questions) evals_.push_back(&r);
     }
-    /// f(param, m, v) for every trainable tensor in checkpoint order (the model's, then w under fusion).
+    /// f(param, m, v) for every trainable tensor in checkpoint order (models::bert::for_each_tensor's).
     template <class F>
     void for_each_tensor_set(F&& f) {
         std::vector<buffer<context, float>*> ps, ms, vs;
         models::bert::for_each_tensor(rr_.model().params(), [&](const std::string&, auto& b) { ps.push_back(&b); });
         models::bert::for_each_tensor(adam_m_, [&](const std::string&, auto& b) { ms.push_back(&b); });
         models::bert::for_each_tensor(adam_v_, [&](const std::string&, auto& b) { vs.push_back(&b); });
-        if (tc_.fusion_weight != 0.0) ps.push_back(&w_), ms.push_back(&w_m_), vs.push_back(&w_v_);
         for (std::size_t i = 0; i < ps.size(); ++i) f(*ps[i], *ms[i], *vs[i]);
     }
 
@@ -241,7 +225,6 @@ private:
     context ctx_;
     reranker<Loss, Backend> rr_;
     models::bert::cross_encoder_parameters<context> adam_m_, adam_v_;
-    buffer<context, float> w_, w_grad_, w_m_, w_v_;  // [1] fusion weight, its gradient and moments
     std::vector<std::string> names_;
     std::vector<train::adamw_tensor> tensors_;
     std::size_t fast_ = 0;  // the last fast_ tensors learn at lr * classifier_lr_scale

@@ -43,18 +43,20 @@
 
 namespace hoprag::models::bert {
 
-/// Pooler and 1-logit classifier.
+/// Pooler, 1-logit classifier and the score-fusion weight.
 template <class Context>
 struct head_parameters {
-    buffer<Context, float> pool_w;  // [H, H] ([out, in])
-    buffer<Context, float> pool_b;  // [H]
-    buffer<Context, float> cls_w;   // [1, H]
-    buffer<Context, float> cls_b;   // [1]
+    buffer<Context, float> pool_w;            // [H, H] ([out, in])
+    buffer<Context, float> pool_b;            // [H]
+    buffer<Context, float> cls_w;             // [1, H]
+    buffer<Context, float> cls_b;             // [1]
+    buffer<Context, float> retriever_weight;  // [1] w of score fusion (logit + w * retriever score); 0: no fusion
 };
 
-/// Hugging Face names of head_parameters' fields (BertForSequenceClassification).
-inline constexpr std::array<std::string_view, 4> hf_head_names{"bert.pooler.dense.weight", "bert.pooler.dense.bias",
-                                                               "classifier.weight", "classifier.bias"};
+/// Tensor names of head_parameters' fields: Hugging Face's (BertForSequenceClassification), then
+/// hoprag's "retriever_weight" (an extra key peers ignore; absent from a file: 0).
+inline constexpr std::array<std::string_view, 5> hf_head_names{"bert.pooler.dense.weight", "bert.pooler.dense.bias",
+                                                               "classifier.weight", "classifier.bias", "retriever_weight"};
 static_assert(boost::pfr::tuple_size_v<head_parameters<int>> == hf_head_names.size(),
               "every head_parameters field needs its Hugging Face name in hf_head_names");
 
@@ -76,6 +78,9 @@ void for_each_tensor(cross_encoder_parameters<Context>& p, F&& f) {
     boost::pfr::for_each_field(p.head, [&](auto& b, std::size_t i) { f(std::string(hf_head_names[i]), b); });
 }
 
+/// Shapes of head_parameters' fields for hidden size H.
+inline std::array<std::vector<std::int64_t>, 5> head_shapes(std::int64_t H) { return {{{H, H}, {H}, {1, H}, {1}, {1}}}; }
+
 /// Shapes of the tensors of for_each_tensor, same order, with their names.
 inline std::vector<std::pair<std::string, std::vector<std::int64_t>>> cross_encoder_shapes(const config& c) {
     std::vector<std::pair<std::string, std::vector<std::int64_t>>> out;
@@ -86,7 +91,7 @@ inline std::vector<std::pair<std::string, std::vector<std::int64_t>>> cross_enco
         for (std::size_t i = 0; i < ls.size(); ++i)
             out.emplace_back("bert.encoder.layer." + std::to_string(l) + "." + std::string(hf_layer_names[i]), ls[i]);
     const std::int64_t H = c.hidden_size;
-    const std::array<std::vector<std::int64_t>, 4> hs{{{H, H}, {H}, {1, H}, {1}}};
+    const auto hs = head_shapes(H);
     for (std::size_t i = 0; i < hs.size(); ++i) out.emplace_back(std::string(hf_head_names[i]), hs[i]);
     return out;
 }
@@ -101,6 +106,7 @@ cross_encoder_parameters<Context> zero_cross_encoder_parameters(Context& ctx, co
     p.head.pool_b = buffer<Context, float>(ctx, std::vector<float>(H, 0.0f));
     p.head.cls_w = buffer<Context, float>(ctx, std::vector<float>(H, 0.0f));
     p.head.cls_b = buffer<Context, float>(ctx, std::vector<float>(1, 0.0f));
+    p.head.retriever_weight = buffer<Context, float>(ctx, std::vector<float>(1, 0.0f));
     return p;
 }
 
@@ -111,7 +117,8 @@ void zero(Context& ctx, cross_encoder_parameters<Context>& p) {
 }
 
 /// Loads body, pooler and head from `checkpoint` (file or folder); pooler/classifier tensors the
-/// file lacks start fresh from `seed` (weights normal(0, 0.02), biases 0). A classifier with more
+/// file lacks start fresh from `seed` (weights normal(0, 0.02), biases 0; a missing retriever_weight is
+/// 0 and does not make the head fresh). A classifier with more
 /// than one label is refused (config_error: the reranker scores with one logit).
 template <class Context>
 cross_encoder_parameters<Context> load_cross_encoder_parameters(Context& ctx, const config& c,
@@ -121,7 +128,7 @@ cross_encoder_parameters<Context> load_cross_encoder_parameters(Context& ctx, co
     p.body = load_parameters(ctx, c, checkpoint);
     const io::safetensors_checkpoint ckpt(checkpoint);
     const std::int64_t H = c.hidden_size;
-    const std::array<std::vector<std::int64_t>, 4> hs{{{H, H}, {H}, {1, H}, {1}}};
+    const auto hs = head_shapes(H);
     const philox_stream init{seed, 77};
     bool fresh = false;
     boost::pfr::for_each_field(p.head, [&](auto& b, std::size_t i) {
@@ -131,7 +138,7 @@ cross_encoder_parameters<Context> load_cross_encoder_parameters(Context& ctx, co
         std::size_t numel = 1;
         for (auto d : hs[i]) numel *= static_cast<std::size_t>(d);
         if (!t) {
-            fresh = true;
+            fresh = fresh || name != "retriever_weight";  // a file without w: no fusion, the head is not fresh for that
             std::vector<float> v(numel, 0.0f);
             if (hs[i].size() == 2)
                 for (std::size_t k = 0; k < numel; ++k) v[k] = 0.02f * init.normal(k + (i << 40));
