@@ -94,7 +94,7 @@ TEST_CASE("groups: gold positives, non-gold negatives, retrieval first", "[reran
     const auto r = record();
     const std::vector<data::passage> retrieved{{.title = "Gold1", .text = "x", .score = 0.9f}, {.title = "Far", .text = "far text", .score = 0.8f}, {.title = "C", .text = "c", .score = 0.7f},
                                                       {.title = "Other", .text = "o", .score = 0.6f}};
-    const auto g = comp::make_groups(r, &retrieved, {.negatives = 4, .from_retrieval = 2, .seed = 1});
+    const auto g = data::make_groups(r, &retrieved, {.negatives = 4, .from_retrieval = 2, .seed = 1});
     REQUIRE(g.size() == 2);
     CHECK(g[0].positive.title == "Gold1");
     CHECK(g[0].positive.text == "Gold1 text. More.");
@@ -108,8 +108,8 @@ TEST_CASE("groups: gold positives, non-gold negatives, retrieval first", "[reran
             CHECK((grp.negatives[i].title == "A" || grp.negatives[i].title == "B" || grp.negatives[i].title == "D"));
     }
     // deterministic for a seed; no retrieval: distractors only
-    CHECK(comp::make_groups(r, &retrieved, {.negatives = 4, .seed = 1})[0].negatives[3].title == g[0].negatives[3].title);
-    const auto d = comp::make_groups(r, nullptr, {.negatives = 10, .seed = 2});
+    CHECK(data::make_groups(r, &retrieved, {.negatives = 4, .seed = 1})[0].negatives[3].title == g[0].negatives[3].title);
+    const auto d = data::make_groups(r, nullptr, {.negatives = 10, .seed = 2});
     REQUIRE(d.size() == 2);
     CHECK(d[0].negatives.size() == 4);  // A, B, C, D
 }
@@ -131,7 +131,7 @@ TEST_CASE("training steps on one group lower its loss for every loss policy", "[
     const auto dir = test::minilm();  // real tokenizer ids need the real vocabulary
     const auto run = [&]<class Loss>(Loss) {
         comp::reranker<Loss, cpu::backend> rr(ctx, dir, {.max_length = 24, .max_batch = 4});
-        comp::training_group g{"q", {"Gold", "gold text"}, {{"N1", "n one"}, {"N2", "n two"}}};
+        data::training_group g{"q", {"Gold", "gold text"}, {{"N1", "n one"}, {"N2", "n two"}}};
         auto& m = rr.model();
         auto mm = models::bert::zero_cross_encoder_parameters(ctx, m.model_config());
         auto vv = models::bert::zero_cross_encoder_parameters(ctx, m.model_config());

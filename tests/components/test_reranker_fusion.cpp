@@ -73,7 +73,7 @@ TEST_CASE("fusion with a zero classifier ranks exactly like the retriever", "[re
 TEST_CASE("fusion gradients of w and of a classifier weight match finite differences", "[reranker][fusion]") {
     cpu::context ctx;
     const auto dir = test::tiny_model("rr_fusion_grad", true, 1, 30522);
-    const comp::training_group g{"which city hosts it?",
+    const data::training_group g{"which city hosts it?",
                                  {.title = "Gold", .text = "the gold passage names the city", .score = 0.61f},
                                  {{.title = "N1", .text = "a negative passage", .score = 0.72f},
                                   {.title = "N2", .text = "another one here", .score = 0.40f},
@@ -126,7 +126,7 @@ TEST_CASE("fusion needs the retriever score of every pair", "[reranker][fusion][
     const auto dir = test::tiny_model("rr_fusion_err", true, 1, 30522);
     comp::reranker<comp::softmax_loss, cpu::backend> rr(ctx, dir, {.max_length = 32, .max_batch = 8});
     rr.set_retriever_weight(5.0f);
-    const comp::training_group g{"q", {.title = "Gold", .text = "gold"}, {{.title = "N1", .text = "n"}}};
+    const data::training_group g{"q", {.title = "Gold", .text = "gold"}, {{.title = "N1", .text = "n"}}};
     try {
         rr.train_group(g);
         FAIL("a group without scores was accepted");
@@ -140,7 +140,7 @@ TEST_CASE("fusion groups: retrieved gold positives, hard negatives first, aligne
     const std::vector<data::passage> retrieved{{.title = "X1", .text = "x1", .score = 0.95f}, {.title = "Gold1", .text = "g1", .score = 0.9f}, {.title = "X1", .text = "x1 again", .score = 0.89f},
                                                       {.title = "X2", .text = "x2", .score = 0.8f},  {.title = "X3", .text = "x3", .score = 0.7f},  {.title = "X4", .text = "x4", .score = 0.6f},
                                                       {.title = "X5", .text = "x5", .score = 0.5f},  {.title = "Gold2", .text = "g2", .score = 0.4f}};
-    const auto g = comp::make_retrieval_groups(r, retrieved, 7, {.negatives = 3, .from_retrieval = 2, .seed = 3});
+    const auto g = data::make_retrieval_groups(r, retrieved, 7, {.negatives = 3, .from_retrieval = 2, .seed = 3});
     REQUIRE(g.size() == 1);  // Gold2 is ranked 8th, outside the top 7
     CHECK(g[0].positive.title == "Gold1");
     CHECK(g[0].positive.text == "g1");
@@ -154,19 +154,19 @@ TEST_CASE("fusion groups: retrieved gold positives, hard negatives first, aligne
     for (std::size_t k = 0; k < 3; ++k)
         for (const auto& p : retrieved)
             if (p.title == g[0].negatives[k].title && p.text == g[0].negatives[k].text) CHECK(g[0].negatives[k].score == p.score);
-    const auto all = comp::make_retrieval_groups(r, retrieved, 20, {.negatives = 3, .from_retrieval = 2, .seed = 3});
+    const auto all = data::make_retrieval_groups(r, retrieved, 20, {.negatives = 3, .from_retrieval = 2, .seed = 3});
     REQUIRE(all.size() == 2);
     CHECK(all[1].positive.title == "Gold2");
     CHECK(all[1].positive.score == 0.4f);
     // deterministic for a seed, and the random third negative varies with it
-    CHECK(comp::make_retrieval_groups(r, retrieved, 7, {.negatives = 3, .from_retrieval = 2, .seed = 3})[0].negatives[2].title ==
+    CHECK(data::make_retrieval_groups(r, retrieved, 7, {.negatives = 3, .from_retrieval = 2, .seed = 3})[0].negatives[2].title ==
           g[0].negatives[2].title);
     std::set<std::string> thirds;
     for (std::uint64_t s = 0; s < 16; ++s)
-        thirds.insert(comp::make_retrieval_groups(r, retrieved, 7, {.negatives = 3, .from_retrieval = 2, .seed = s})[0].negatives[2].title);
+        thirds.insert(data::make_retrieval_groups(r, retrieved, 7, {.negatives = 3, .from_retrieval = 2, .seed = s})[0].negatives[2].title);
     CHECK(thirds.size() > 1);
     // no negatives in the top: no group
-    CHECK(comp::make_retrieval_groups(r, {{.title = "Gold1", .text = "g", .score = 0.9f}}, 20, {}).empty());
+    CHECK(data::make_retrieval_groups(r, {{.title = "Gold1", .text = "g", .score = 0.9f}}, 20, {}).empty());
 }
 
 TEST_CASE("the retriever weight is saved in model.safetensors and fusion needs a non-zero one", "[reranker][fusion][files]") {

@@ -132,3 +132,14 @@ TEST_CASE("bundles: the dev sample round-trips through citation parsing", "[data
     }
     CHECK(yes_no > 0);
 }
+
+TEST_CASE("negative_picker: up to n keys, never gold, each once, in offer order", "[data][groups]") {
+    negative_picker<std::string> pick(3, {"Gold"});
+    std::vector<std::string> taken;
+    for (const std::string k : {"A", "Gold", "A", "B", "Gold", "C", "D"})
+        if (pick.offer(k)) taken.push_back(k);
+    CHECK(taken == std::vector<std::string>{"A", "B", "C"});
+    CHECK(pick.taken() == 3);
+    negative_picker<std::uint32_t> none(0, {});
+    CHECK_FALSE(none.offer(7));
+}

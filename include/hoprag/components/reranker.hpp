@@ -1,9 +1,6 @@
 // reranker<Loss, Backend> (the design's Reranker<Loss>): a BERT cross-encoder fine-tuned with a loss
 // policy (reranker_losses.hpp) on candidate groups, and re-scoring of retrieval results.
-//  * Groups: for each gold paragraph of a question (a context paragraph holding a supporting fact)
-//    one group = that positive + `negatives` hard negatives: first the top `from_retrieval`
-//    retrieved passages whose title is not gold (retriever order), then the question's own
-//    distractors in a seeded shuffle, then further retrieved non-gold passages if still short.
+//  * It trains on data::training_group (data/groups.hpp: one gold passage and hard negatives).
 //  * Passages are data::passage; retrieval lists come from data/ranked_passage_file.hpp.
 //  * Score fusion (optional, off by default): with a retriever weight w != 0 the reranker's score of
 //    a passage is  logit + w * retriever_score  and the loss sees that fused score; w is a trained
@@ -29,97 +26,12 @@
 #include "hoprag/core/error.hpp"
 #include "hoprag/core/hash.hpp"
 #include "hoprag/core/rng.hpp"
-#include "hoprag/data/hotpotqa_record.hpp"
-#include "hoprag/data/paragraph_passages.hpp"
+#include "hoprag/data/groups.hpp"
 #include "hoprag/data/passage.hpp"
 #include "hoprag/models/bert/cross_encoder.hpp"
 #include "hoprag/train/adamw.hpp"
 
 namespace hoprag::components {
-
-/// A training group: a question, one positive passage and its negatives.
-struct training_group {
-    std::string question;
-    data::passage positive;
-    std::vector<data::passage> negatives;
-    /// Whether every passage's `score` is its retriever score (required for score fusion).
-    bool retriever_scored = false;
-};
-
-/// How groups are built.
-struct group_options {
-    std::size_t negatives = 3;       ///< negatives per group
-    std::size_t from_retrieval = 2;  ///< of which at most this many come first from retrieval
-    std::uint64_t seed = 0;          ///< distractor shuffle
-};
-
-/// Groups of question `r` (one per gold context paragraph); `retrieved` may be null.
-inline std::vector<training_group> make_groups(const data::hotpot_record& r, const std::vector<data::passage>* retrieved,
-                                               const group_options& o) {
-    const auto gold = data::gold_titles(r);
-    std::vector<data::passage> negatives;
-    std::set<std::string> used(gold.begin(), gold.end());
-    const auto take = [&](data::passage p) {
-        if (negatives.size() >= o.negatives || used.count(p.title)) return;
-        used.insert(p.title);
-        p.score = 0, p.gold = false;
-        negatives.push_back(std::move(p));
-    };
-    if (retrieved)
-        for (const auto& p : *retrieved) {
-            if (negatives.size() >= std::min(o.negatives, o.from_retrieval)) break;
-            take(p);
-        }
-    std::vector<std::size_t> order(r.context.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    const philox_stream s{o.seed, fnv1a64(r.id)};
-    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[s.bits(i) % i]);
-    for (const auto i : order) take(data::paragraph_as_passage(r.context[i]));
-    if (retrieved)
-        for (const auto& p : *retrieved) take(p);
-    std::vector<training_group> out;
-    std::set<std::string> seen;
-    for (const auto& para : r.context) {
-        if (!gold.count(para.title) || !seen.insert(para.title).second) continue;
-        training_group g{r.question, data::paragraph_as_passage(para), negatives};
-        g.positive.gold = true;
-        if (!g.negatives.empty()) out.push_back(std::move(g));
-    }
-    return out;
-}
-
-/// Fusion groups of question `r` from its retrieval list: for each gold title among the first
-/// `top` retrieved passages, one group = that passage (first chunk of the title) + `o.negatives`
-/// non-gold passages of the first `top`: the `o.from_retrieval` best ranked first, the rest drawn
-/// in a seeded shuffle from the remaining ones; every pair carries its retriever score. Titles
-/// repeat at most once per group. Gold titles not retrieved give no group (they have no score).
-inline std::vector<training_group> make_retrieval_groups(const data::hotpot_record& r, const std::vector<data::passage>& retrieved,
-                                                         std::size_t top, const group_options& o) {
-    const auto gold = data::gold_titles(r);
-    const std::size_t n = std::min(top, retrieved.size());
-    std::vector<std::size_t> pos, neg;
-    std::set<std::string> seen;
-    for (std::size_t i = 0; i < n; ++i) {
-        if (!seen.insert(retrieved[i].title).second) continue;
-        (gold.count(retrieved[i].title) ? pos : neg).push_back(i);
-    }
-    const std::size_t hard = std::min({o.from_retrieval, o.negatives, neg.size()});
-    const philox_stream s{o.seed, fnv1a64(r.id) ^ 0x5eedu};
-    for (std::size_t i = neg.size(); i > hard + 1; --i) std::swap(neg[i - 1], neg[hard + s.bits(i) % (i - hard)]);
-    neg.resize(std::min(neg.size(), o.negatives));
-    std::vector<training_group> out;
-    if (neg.empty()) return out;
-    for (const auto p : pos) {
-        training_group g{r.question, retrieved[p], {}, true};
-        g.positive.gold = true;
-        for (const auto j : neg) {
-            g.negatives.push_back(retrieved[j]);
-            g.negatives.back().gold = false;
-        }
-        out.push_back(std::move(g));
-    }
-    return out;
-}
 
 /// The cross-encoder trained with `Loss` on the `Backend`.
 template <class Loss, class Backend>
@@ -164,7 +76,7 @@ public:
     /// gradients of loss * weight into model().grads() (with fusion, w's too) and returns the
     /// unweighted loss. With fusion on, the group must
     /// carry its retriever scores (config_error otherwise).
-    double train_group(const training_group& g, float weight = 1.0f) {
+    double train_group(const data::training_group& g, float weight = 1.0f) {
         std::vector<tokenizers::encoding> pairs;
         pairs.push_back(model_.encode(g.question, model_type::passage_text(g.positive.title, g.positive.text)));
         for (const auto& n : g.negatives) pairs.push_back(model_.encode(g.question, model_type::passage_text(n.title, n.text)));
@@ -220,7 +132,7 @@ public:
 
 private:
     // the retriever score of pair i of `g` (0: the positive, then the negatives)
-    static float pair_score(const training_group& g, std::size_t i) { return i == 0 ? g.positive.score : g.negatives[i - 1].score; }
+    static float pair_score(const data::training_group& g, std::size_t i) { return i == 0 ? g.positive.score : g.negatives[i - 1].score; }
     context* ctx_;
     model_type model_;
     Loss loss_;

@@ -1,8 +1,8 @@
 // Fine-tuning a reranker<Loss, Backend> cross-encoder on HotpotQA groups, as a
 // `train::training_task` (hoprag-train-reranker). Data: every question of the train files, and the
 // dev questions outside the held-out split (data::is_heldout); groups of 1 gold paragraph +
-// hard negatives (make_groups), or with score fusion groups from the retrieval top `eval_top`
-// (make_retrieval_groups). Groups are visited in train::epoch_order (stream 1000 + epoch),
+// hard negatives (data::make_groups), or with score fusion groups from the retrieval top `eval_top`
+// (data::make_retrieval_groups). Groups are visited in train::epoch_order (stream 1000 + epoch),
 // batch/(1 + negatives) groups per step, AdamW with warm-up + linear decay over the epochs and
 // global-norm clipping; the classifier (fresh) and the fusion weight learn at lr *
 // classifier_lr_scale. The fusion weight w is a field of the model's parameters (head
@@ -192,7 +192,7 @@ private:
         if (tc_.max_questions > 0 && static_cast<std::int64_t>(train_q_.size()) > tc_.max_questions)
             train_q_.resize(static_cast<std::size_t>(tc_.max_questions));
         if (!tc_.retrieval.empty()) retrieval_ = data::read_ranked_passages(tc_.retrieval);
-        const group_options gopt{.negatives = static_cast<std::size_t>(tc_.negatives),
+        const data::group_options gopt{.negatives = static_cast<std::size_t>(tc_.negatives),
                                  .from_retrieval = static_cast<std::size_t>(tc_.from_retrieval),
                                  .seed = static_cast<std::uint64_t>(tc_.seed)};
         for (const auto& r : train_q_) {
@@ -201,10 +201,10 @@ private:
             with_retrieval_ += has;
             if (tc_.fusion_weight != 0.0) {
                 if (has)
-                    for (auto& g : make_retrieval_groups(r, it->second, static_cast<std::size_t>(ro_.eval_top), gopt)) groups_.push_back(std::move(g));
+                    for (auto& g : data::make_retrieval_groups(r, it->second, static_cast<std::size_t>(ro_.eval_top), gopt)) groups_.push_back(std::move(g));
                 continue;
             }
-            for (auto& g : make_groups(r, has ? &it->second : nullptr, gopt)) groups_.push_back(std::move(g));
+            for (auto& g : data::make_groups(r, has ? &it->second : nullptr, gopt)) groups_.push_back(std::move(g));
         }
         if (groups_.empty()) throw config_error("no training groups: give --train/--dev files with labelled questions");
         for (const auto& r : eval_q_)
@@ -232,7 +232,7 @@ private:
     std::vector<data::hotpot_record> train_q_, eval_q_;
     std::vector<const data::hotpot_record*> evals_;
     data::ranked_passage_file retrieval_;
-    std::vector<training_group> groups_;
+    std::vector<data::training_group> groups_;
     std::size_t with_retrieval_ = 0;
     std::int64_t total_ = 0, pairs_done_ = 0;
     train::warmup_linear_lr sched_{1.0f, 0, 1, 0.0f};

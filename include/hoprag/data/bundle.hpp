@@ -5,7 +5,8 @@
 // answers are cited the same way; with no such passage shown the target is "<answer>ANSWER" with
 // no citation), and the gold supporting facts. eval/citations.hpp's parse_citations reads the
 // target back into the answer and the cited numbers. `hard_negatives` picks the passages a scorer
-// ranks highest among those that hold no supporting fact.
+// ranks highest among those that hold no supporting fact (data/groups.hpp's negative_picker, keyed
+// by corpus index).
 #pragma once
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "hoprag/data/corpus.hpp"
+#include "hoprag/data/groups.hpp"
 #include "hoprag/data/passage_scorer.hpp"
 
 namespace hoprag::data {
@@ -70,11 +72,10 @@ struct training_bundle {
 [[nodiscard]] inline std::vector<std::uint32_t> hard_negatives(const corpus& c, const hotpot_record& r,
                                                                const passage_ranking& ranked, std::size_t n) {
     const auto gold = supporting_passages(c, r);
+    negative_picker<std::uint32_t> pick(n, {gold.begin(), gold.end()});
     std::vector<std::uint32_t> out;
-    for (const auto p : ranked.passages) {
-        if (out.size() >= n) break;
-        if (!std::binary_search(gold.begin(), gold.end(), p)) out.push_back(p);
-    }
+    for (const auto p : ranked.passages)
+        if (pick.offer(p)) out.push_back(p);
     return out;
 }
 
