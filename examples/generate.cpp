@@ -87,14 +87,6 @@ options parse_args(int argc, char** argv) {
     return o;
 }
 
-/// Text of `ids` cut before the first stop string it contains.
-std::string cut_at_stop(std::string text, const std::vector<std::string>& stops) {
-    std::size_t at = std::string::npos;
-    for (const auto& s : stops) at = std::min(at, text.find(s));
-    if (at != std::string::npos) text.resize(at);
-    return text;
-}
-
 template <class Quant, class Backend>
 int run(const options& o) {
     using context = typename Backend::context;
@@ -113,7 +105,6 @@ int run(const options& o) {
         lora = models::llama::load_peft(ctx, o.adapter, gen.config());
         lin.lora = &*lora;
     }
-    const bool chatml = tok.token_to_id("<|im_start|>").has_value();
     const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::cerr << "hoprag-generate: loaded " << o.model << " (" << gen.config().num_layers << " layers, quant " << Quant::name
               << (lora ? ", adapter " + o.adapter : std::string()) << ") in " << load_s << " s\n";
@@ -142,14 +133,7 @@ int run(const options& o) {
         } catch (const nlohmann::json::exception& e) {
             throw std::runtime_error(where + ": not valid JSON (" + std::string(e.what()) + ")");
         }
-        std::vector<std::int32_t> ids;
-        if (o.chat) {
-            const tokenizers::chat_message m{"user", prompt};
-            const std::string text = chatml ? tokenizers::apply_chatml({&m, 1}, true) : tokenizers::apply_mistral({&m, 1});
-            ids = tok.encode(text, false).ids;
-        } else {
-            ids = tok.encode(prompt, true).ids;
-        }
+        const auto ids = o.chat ? tokenizers::user_turn_ids(tok, prompt) : tok.encode(prompt, true).ids;
         if (ids.empty()) throw std::runtime_error(where + ": the prompt encodes to no tokens");
         const auto t1 = std::chrono::steady_clock::now();
         const auto g = models::llama::generate(ctx, gen.model(), ids, go, decode, lin);
@@ -158,7 +142,7 @@ int run(const options& o) {
         total_new += g.tokens.size();
         ++prompts;
         nlohmann::json out;
-        out["text"] = cut_at_stop(tok.decode(g.tokens), o.stops);
+        out["text"] = models::llama::text_before_stop(tok.decode(g.tokens), o.stops);
         out["tokens"] = g.tokens;
         out["prompt_tokens"] = ids.size();
         out["stop_reason"] = g.stop_reason;

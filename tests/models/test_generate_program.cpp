@@ -74,6 +74,12 @@ std::string last_line(const std::string& s) {
 
 }  // namespace
 
+TEST_CASE("text_before_stop cuts at the earliest stop string", "[generate]") {
+    CHECK(models::llama::text_before_stop("Paris.\nNext [1]", {"[1]", "\n"}) == "Paris.");
+    CHECK(models::llama::text_before_stop("Paris", {"\n"}) == "Paris");
+    CHECK(models::llama::text_before_stop("abc", {}) == "abc");
+}
+
 TEST_CASE("hoprag-generate: greedy tokens equal the golden SmolLM2 continuation", "[generate][golden][program]") {
     if (!fs::exists(model_path)) FAIL("model file missing: " << model_path);
     const auto gold = golden();

@@ -144,6 +144,8 @@ TEST_CASE("chat templates give the strings of the SmolLM2 and Mistral templates"
     const auto ids = spm.encode(apply_mistral(turns), false).ids;
     CHECK(ids.front() == 1);
     CHECK(std::count(ids.begin(), ids.end(), 2) == 1);
+    // user_turn_ids: a tokenizer without <|im_start|> gets the Mistral form
+    CHECK(user_turn_ids(spm, "A joke?") == spm.encode(apply_mistral(std::vector<chat_message>{{"user", "A joke?"}}), false).ids);
 }
 
 TEST_CASE("mutated tokenizer.json files give hoprag errors or work, never crash", "[tokenizers]") {

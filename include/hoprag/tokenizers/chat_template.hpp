@@ -1,14 +1,17 @@
 // Chat templates as plain functions (no Jinja engine): ChatML as SmolLM2's GGUF/tokenizer_config
 // template writes it, and Mistral-Instruct's "[INST] ... [/INST]" form (v0.1 template). The
 // returned text is then encoded with the model's tokenizer, whose added tokens ("<|im_start|>",
-// "<s>", ...) match the markers.
+// "<s>", ...) match the markers; `user_turn_ids` does both for one user message.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hoprag/core/error.hpp"
+#include "hoprag/tokenizers/tokenizer.hpp"
 
 namespace hoprag::tokenizers {
 
@@ -52,6 +55,14 @@ inline std::string apply_mistral(std::span<const chat_message> messages, std::st
         else (out += m.content) += eos;
     }
     return out;
+}
+
+/// The ids of `text` as one user turn in the chat template `tok` knows: ChatML (with the
+/// assistant prompt) when its vocabulary has "<|im_start|>", else Mistral's [INST] form.
+[[nodiscard]] inline std::vector<std::int32_t> user_turn_ids(const tokenizer& tok, std::string_view text) {
+    const chat_message m{"user", std::string(text)};
+    const bool chatml = tok.token_to_id("<|im_start|>").has_value();
+    return tok.encode(chatml ? apply_chatml({&m, 1}, true) : apply_mistral({&m, 1}), false).ids;
 }
 
 }  // namespace hoprag::tokenizers

@@ -3,6 +3,7 @@
 // string appears in the decoded continuation. Token choice is greedy or sampled (sampling.hpp).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -66,6 +67,14 @@ generation generate(Context& ctx, const weights<Context>& m, std::span<const std
         logits = forward(ctx, m, &cache, std::span<const std::int32_t>(&t, 1), 1, 1, {}, lin);
     }
     return g;
+}
+
+/// `text` cut before the first of `stops` it contains (whole when none).
+[[nodiscard]] inline std::string text_before_stop(std::string text, const std::vector<std::string>& stops) {
+    std::size_t at = std::string::npos;
+    for (const auto& s : stops) at = std::min(at, text.find(s));
+    if (at != std::string::npos) text.resize(at);
+    return text;
 }
 
 }  // namespace hoprag::models::llama
