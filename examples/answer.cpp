@@ -97,7 +97,7 @@ options parse(int argc, char** argv) {
 
 template <class Backend>
 nlohmann::ordered_json run(const options& o) {
-    auto all = data::load_all(o.questions.file);
+    auto all = data::load_all(o.questions.file, {.require_labels = false, .require_context = o.retrieved.empty()});  // test format too
     const auto sentences = data::sentence_counts(all);  // pooled over the whole file
     const auto records = o.questions.select(std::move(all), prog);
     data::ranked_passage_file retrieved;

@@ -133,7 +133,7 @@ nlohmann::ordered_json answer_all(const options& o, const std::vector<data::hotp
     components::pipeline_tally tally;
     for (std::size_t qi = 0; qi < records.size(); ++qi) {
         const auto a = p.answer(records[qi]);
-        tally.add(records[qi].id, a);
+        tally.add(records[qi], a);
         char buf[200];
         std::snprintf(buf, sizeof buf, "retrieve %.3f s, rerank %.3f s, generate %.3f s", a.retrieve_s, a.rerank_s, a.generate_s);
         std::cerr << prog << ": [" << qi + 1 << "/" << records.size() << "] " << records[qi].id << " " << buf << ": " << a.result.line << "\n";
@@ -152,7 +152,8 @@ nlohmann::ordered_json answer_all(const options& o, const std::vector<data::hotp
 template <class Backend>
 nlohmann::ordered_json run(const options& o) {
     namespace comp = components;
-    const auto records = o.questions.select(data::load_all(o.questions.file), prog);
+    // unlabelled questions are answered too; with an index they need no context paragraphs
+    const auto records = o.questions.select(data::load_all(o.questions.file, {.require_labels = false, .require_context = o.index.empty()}), prog);
     std::vector<data::passage> corpus;
     if (!o.index.empty()) corpus = cli::load_corpus(o.corpus, o.enc.limit, prog);
     return cli::dispatch_types<Backend>(o.enc, [&]<class B, class Pooling, class Storage>() {

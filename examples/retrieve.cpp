@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
         if (index_path.empty() || out.empty() || corpus.empty() || questions_path.empty())
             throw cli::usage_error("--index, --corpus, --out and QUESTIONS are required");
         const auto passages = cli::load_corpus(corpus, flags.limit, prog);
-        const auto questions = hoprag::data::load_all(questions_path);
+        const auto questions = hoprag::data::load_all(questions_path, {.require_labels = false, .require_context = false});
         std::cerr << prog << ": " << questions.size() << " questions from " << questions_path << "\n";
         return cli::dispatch(prog, flags, [&]<class Backend, class Pooling, class Storage>() {
             using context = typename Backend::context;

@@ -78,3 +78,29 @@ TEST_CASE("hoprag-answer answers 2 questions with SmolLM2 and writes official pr
     REQUIRE(err.size() == 1);
     CHECK(err[0].find("missing.jsonl") != std::string::npos);
 }
+
+TEST_CASE("hoprag-answer answers unlabelled questions in the official test format and scores only the labelled", "[answer][programs][smollm2]") {
+    const fs::path bin = fs::path(test::binary_dir()) / "bin";
+    const std::string root = test::source_dir();
+    const std::string model = root + "/.cache/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf";
+    const auto lines = lines_of(root + "/../shared/data/hotpotqa/hotpot_dev_sample.jsonl");
+    REQUIRE(lines.size() >= 2);
+    const std::vector<nlohmann::json> dev{nlohmann::json::parse(lines[0]), nlohmann::json::parse(lines[1])};
+    const auto dir = test::fresh_dir("answer_unlabelled");
+    {
+        std::ofstream q(dir / "q.jsonl");
+        nlohmann::json test_format{{"_id", dev[0].at("_id")}, {"question", dev[0].at("question")}, {"context", dev[0].at("context")}};
+        q << test_format.dump() << "\n" << dev[1].dump() << "\n";  // one test-format record, one labelled
+    }
+    const std::string cmd = (bin / "hoprag-answer").string() + " --model '" + model + "' --questions '" + (dir / "q.jsonl").string() +
+                            "' --quant none --max-tokens 360 --max-new-tokens 4 --out '" + (dir / "pred.json").string() + "' > '" +
+                            (dir / "out.txt").string() + "' 2> '" + (dir / "err.txt").string() + "'";
+    const int rc = run_command(cmd);
+    INFO(test::slurp(dir / "err.txt"));
+    REQUIRE(rc == 0);
+    const auto s = nlohmann::json::parse(lines_of(dir / "out.txt").back());
+    CHECK(s.at("questions") == 2);
+    CHECK(s.at("scored_questions") == 1);
+    CHECK(s.at("metrics").contains("f1"));
+    CHECK(eval::read_hotpot_predictions(dir / "pred.json").answer.size() == 2);
+}

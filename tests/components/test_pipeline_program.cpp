@@ -18,6 +18,7 @@
 #include "hoprag/components/reranker.hpp"
 #include "hoprag/cpu/backend.hpp"
 #include "hoprag/data/heldout_split.hpp"
+#include "hoprag/data/hotpotqa.hpp"
 #include "hoprag/eval/hotpot_predictions_io.hpp"
 #include "models/cross_encoder_tiny.hpp"
 #include "support/files.hpp"
@@ -89,6 +90,22 @@ TEST_CASE("hoprag-pipeline: retrieve -> rerank -> generate -> metrics on 2 quest
                               (dir / "eval").string() + "' 2>/dev/null") == 0);
     CHECK(last_json(dir / "eval").at("f1").get<double>() == Approx(s.at("metrics").at("f1").get<double>()));
 
+    SECTION("questions alone (JSON lines {\"_id\", \"question\"}) over an index: answered, not scored") {
+        {
+            std::ofstream bare(dir / "bare.jsonl");
+            for (const auto& r : data::load_all(q)) bare << nlohmann::json{{"_id", r.id}, {"question", r.question}}.dump() << "\n";
+        }
+        REQUIRE(test::run_command(env + (bin / "hoprag-pipeline").string() + " --encoder '" + encoder + "' --generator '" + llm + "' --questions '" +
+                                  (dir / "bare.jsonl").string() + "' --max-tokens 300 --max-new-tokens 4 --k 5 --keep 3 --no-rerank --index '" +
+                                  (dir / "x.idx").string() + "' --corpus '" + q.string() + "' --out '" + (dir / "bare.json").string() + "' > '" +
+                                  (dir / "out3").string() + "' 2>/dev/null") == 0);
+        const auto s3 = last_json(dir / "out3");
+        CHECK(s3.at("questions") == 2);
+        CHECK(s3.at("scored_questions") == 0);
+        CHECK_FALSE(s3.contains("metrics"));
+        CHECK_FALSE(s3.contains("both_gold_kept_rate"));
+        CHECK(eval::read_hotpot_predictions(dir / "bare.json").answer.size() == 2);
+    }
     SECTION("--no-rerank without an index: own paragraphs, retrieval order") {
         const int rc2 = test::run_command(env + (bin / "hoprag-pipeline").string() + common + " --no-rerank --limit 1 --out '" +
                                           (dir / "pred2.json").string() + "' > '" + (dir / "out2").string() + "' 2> '" + (dir / "err2").string() + "'");

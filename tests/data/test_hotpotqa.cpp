@@ -195,5 +195,13 @@ TEST_CASE("hotpotqa: bad records name file, index and _id", "[data][hotpotqa]") 
     load_options nolabels;
     nolabels.require_labels = false;
     CHECK(load_all(up, nolabels).size() == 1);
+    // Questions alone (retrieval over an index) only when context is not required either.
+    const auto bare = write_file("bare.jsonl", R"({"_id": "t2", "question": "Who?"})");
+    CHECK_THROWS_WITH(load_all(bare, nolabels), Catch::Contains("missing field \"context\""));
+    nolabels.require_context = false;
+    const auto b = load_all(bare, nolabels);
+    REQUIRE(b.size() == 1);
+    CHECK(b[0].question == "Who?");
+    CHECK(b[0].context.empty());
     std::filesystem::remove_all(temp_dir());
 }

@@ -1,7 +1,8 @@
 // Tallying answered questions: the official prediction file's contents, the generated lines the
 // supported-answer rate needs, and the counts every answering program reports. `quality` gives
-// the official answer / supporting-fact / joint metrics and the two citation rates when every
-// question has a gold answer (unlabelled question sets get none).
+// the official answer / supporting-fact / joint metrics and the two citation rates over the
+// questions that have a gold answer, and how many those were (unlabelled questions are answered,
+// not scored).
 #pragma once
 
 #include <cstddef>
@@ -40,18 +41,21 @@ struct answer_tally {
         return {{"answered", answered}, {"insufficient", insufficient}, {"prompt_tokens_mean", double(prompt_tokens) / n}, {"dropped_passages", dropped}};
     }
 
-    /// {"metrics": {em, f1, sp_em, sp_f1, joint_em, joint_f1}, "supported_answer_rate",
-    /// "citation_precision_rate"} over `records`, or {} when some record has no gold answer.
+    /// Over the records of `records` that have a gold answer: {"scored_questions", "metrics": {em,
+    /// f1, sp_em, sp_f1, joint_em, joint_f1}, "supported_answer_rate", "citation_precision_rate"};
+    /// {"scored_questions": 0} when none has (unlabelled questions, e.g. the official test format).
     [[nodiscard]] nlohmann::ordered_json quality(const std::vector<data::hotpot_record>& records) const {
-        bool labelled = !records.empty();
-        for (const auto& r : records) labelled = labelled && !r.answer.empty();
-        if (!labelled) return nlohmann::ordered_json::object();
-        const auto s = eval::evaluate_hotpot(records, pred).overall;
-        const auto sar = eval::supported_answer_rates(records, generated);
-        return {{"metrics", {{"em", s.answer.em}, {"f1", s.answer.f1}, {"sp_em", s.sp.em}, {"sp_f1", s.sp.f1},
-                             {"joint_em", s.joint.em}, {"joint_f1", s.joint.f1}}},
-                {"supported_answer_rate", sar.supported_answer_rate},
-                {"citation_precision_rate", sar.citation_precision_rate}};
+        std::vector<data::hotpot_record> labelled;
+        for (const auto& r : records)
+            if (!r.answer.empty()) labelled.push_back(r);
+        nlohmann::ordered_json out{{"scored_questions", labelled.size()}};
+        if (labelled.empty()) return out;
+        const auto s = eval::evaluate_hotpot(labelled, pred).overall;
+        const auto sar = eval::supported_answer_rates(labelled, generated);
+        out["metrics"] = {{"em", s.answer.em}, {"f1", s.answer.f1}, {"sp_em", s.sp.em}, {"sp_f1", s.sp.f1}, {"joint_em", s.joint.em}, {"joint_f1", s.joint.f1}};
+        out["supported_answer_rate"] = sar.supported_answer_rate;
+        out["citation_precision_rate"] = sar.citation_precision_rate;
+        return out;
     }
 };
 

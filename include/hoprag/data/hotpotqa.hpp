@@ -28,7 +28,8 @@ namespace hoprag::data {
 /// How to load a HotpotQA file.
 struct load_options {
     bool skip_invalid = false;      ///< skip (and count) bad records instead of throwing
-    bool require_labels = true;     ///< false accepts unlabelled records (no answer/type/level/sp)
+    bool require_labels = true;     ///< false accepts unlabelled records (no answer/type/level/sp: the official test format)
+    bool require_context = true;    ///< false accepts records without "context" (questions only, for retrieval over an index)
     std::size_t max_records = 0;    ///< stop after this many accepted records (0 = all)
     std::size_t max_messages = 20;  ///< how many skip messages load_stats keeps
 };
@@ -152,8 +153,11 @@ inline std::optional<record_parse_failure> parse_record(simdjson::dom::parser& p
     } else if (labels) {
         return fail("missing field \"supporting_facts\"");
     }
-    if (obj.at_key("context").get(v) != simdjson::SUCCESS) return fail("missing field \"context\"");
-    if (auto p = parse_context(v, r.context)) return fail(*p);
+    if (obj.at_key("context").get(v) == simdjson::SUCCESS) {
+        if (auto p = parse_context(v, r.context)) return fail(*p);
+    } else if (rules.require_context) {
+        return fail("missing field \"context\"");
+    }
     if (auto p = record_problem(r, rules)) return fail(*p);
     return std::nullopt;
 }
@@ -173,7 +177,7 @@ load_stats for_each_record(const std::filesystem::path& path, Visitor&& visit, c
     std::string text;
     std::uint64_t offset = 0;
     hotpot_record record;
-    const record_rules rules{options.require_labels};
+    const record_rules rules{options.require_labels, options.require_context};
     while (stream.next(text, offset, simdjson::SIMDJSON_PADDING)) {
         const std::size_t index = stats.records_read++;
         if (auto bad = detail::parse_record(parser, text, record, rules)) {
@@ -206,13 +210,13 @@ inline std::vector<hotpot_record> load_all(const std::filesystem::path& path, co
 }
 
 /// The records of every file in the comma-separated list `files`, file after file (empty names skipped).
-inline std::vector<hotpot_record> load_files(std::string_view files) {
+inline std::vector<hotpot_record> load_files(std::string_view files, const load_options& options = {}) {
     std::vector<hotpot_record> out;
     while (!files.empty()) {
         const auto comma = files.find(',');
         const auto name = files.substr(0, comma);
         if (!name.empty())
-            for (auto& r : load_all(std::filesystem::path(name))) out.push_back(std::move(r));
+            for (auto& r : load_all(std::filesystem::path(name), options)) out.push_back(std::move(r));
         files = comma == std::string_view::npos ? std::string_view{} : files.substr(comma + 1);
     }
     return out;

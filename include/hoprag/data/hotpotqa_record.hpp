@@ -51,13 +51,14 @@ struct hotpot_record {
 
 /// What a record must satisfy beyond its JSON types.
 struct record_rules {
-    bool require_labels = true;  ///< answer, type, level and supporting facts must be present
+    bool require_labels = true;   ///< answer, type, level and supporting facts must be present
+    bool require_context = true;  ///< at least one context paragraph must be present
 };
 
 /// The first problem of `r` under `rules`, as a sentence, or nullopt for a valid record.
 [[nodiscard]] inline std::optional<std::string> record_problem(const hotpot_record& r, const record_rules& rules = {}) {
     if (r.id.empty()) return "empty \"_id\"";
-    if (r.context.empty()) return "empty \"context\" (expected at least one [title, sentences] paragraph)";
+    if (r.context.empty() && rules.require_context) return "empty \"context\" (expected at least one [title, sentences] paragraph)";
     if (!rules.require_labels && r.type.empty() && r.supporting_facts.empty()) return std::nullopt;
     if (r.type != "bridge" && r.type != "comparison")
         return "\"type\" is \"" + r.type + "\", expected \"bridge\" or \"comparison\"";
