@@ -80,6 +80,15 @@ TEST_CASE("run_training: evaluation cadence, best metric, saves and the result",
     CHECK(store.resolve("toy", "best").manifest["step"] == 8);  // eval_score 6 was the last evaluation before the save at 8
     const auto lines = test::lines_of(d / "a" / "metrics.jsonl");
     CHECK(lines.size() == 10 + 4);
+    std::size_t steps = 0;
+    for (const auto& l : lines) {
+        const auto j = nlohmann::json::parse(l);
+        if (!j.contains("loss")) continue;  // evaluation lines
+        ++steps;
+        CHECK(j.at("steps_per_s").get<double>() > 0);
+        CHECK(j.at("host_peak_rss_mib").get<double>() > 1.0);  // a running test binary holds more than 1 MiB
+    }
+    CHECK(steps == 10);
 }
 
 TEST_CASE("run_training: a session stopped by session_steps and resumed equals a straight run", "[train][loop]") {

@@ -5,7 +5,8 @@
 // `latest`, the session time budget and SIGTERM/SIGINT (finish the step, save, stop), the stop
 // after --max-steps / --session-steps, evaluation every N steps and at the natural end, the best
 // metric, checkpoints every N steps and at the end as artifact versions (`latest`, `best`),
-// DIR/metrics.jsonl and TensorBoard events, the progress line and the run's result object.
+// DIR/metrics.jsonl and TensorBoard events (each step adds steps_per_s and host_peak_rss_mib to the
+// task's values), the progress line and the run's result object.
 // Checkpoints hold the task's tensors, its moments and `training_state` (train/checkpoint.hpp) in
 // the artifact's file checkpoint.safetensors, beside whatever files the task adds (a PEFT folder).
 #pragma once
@@ -27,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/core/error.hpp"
+#include "hoprag/core/host_memory.hpp"
 #include "hoprag/train/artifact_store.hpp"
 #include "hoprag/train/checkpoint.hpp"
 #include "hoprag/train/config_json.hpp"
@@ -246,6 +248,9 @@ nlohmann::ordered_json run_training(Task& task, const loop_options& o, const nlo
         last_loss = r.loss;
         metric_values v{{"loss", r.loss}};
         v.insert(v.end(), r.values.begin(), r.values.end());
+        const double step_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        v.emplace_back("steps_per_s", step_s > 0 ? 1.0 / step_s : 0.0);
+        v.emplace_back("host_peak_rss_mib", host_peak_rss_mib());
         log_values(st.step, v);
         if (o.step_sleep_ms > 0) ::usleep(static_cast<useconds_t>(o.step_sleep_ms * 1000));
         budget.record_step(std::chrono::steady_clock::now() - t0);
