@@ -100,7 +100,7 @@ TEST_CASE("bundles: hand-made record, targets and yes/no answers", "[data][bundl
     CHECK(b.passages[2].text == "A is a cat. A is grey.");
     CHECK(b.supporting_facts == r.supporting_facts);
     const auto none = make_bundle(c, r, std::vector<std::uint32_t>{2});
-    CHECK(none.target == "<answer>yes");
+    CHECK(none.target == "<answer>insufficient context");  // no supporting passage shown: abstain
     CHECK(none.citations.empty());
     CHECK(answer_target("x", {1}) == "<answer>x [1]");
     CHECK_THROWS_AS(make_bundle(c, r, std::vector<std::uint32_t>{7}), format_error);

@@ -7,6 +7,8 @@
 
 #include <cstddef>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -22,13 +24,16 @@ struct answer_tally {
     eval::hotpot_predictions pred;
     std::vector<eval::generated_answer> generated;
     std::size_t questions = 0, answered = 0, insufficient = 0, prompt_tokens = 0, dropped = 0;
+    std::unordered_map<std::string, std::pair<bool, bool>> abstention;  ///< id -> (abstained, a shown passage held support)
 
     /// Records the answer `r` to question `id`.
     void add(const std::string& id, const answer_result& r) {
         pred.answer[id] = r.prediction.answer;
         pred.sp[id] = r.prediction.sp;
         eval::generated_answer g{id, r.line, {}};
-        for (const auto& p : r.shown) g.holds_support.push_back(p.gold);
+        bool gold_shown = false;
+        for (const auto& p : r.shown) g.holds_support.push_back(p.gold), gold_shown = gold_shown || p.gold;
+        abstention[id] = {r.prediction.insufficient, gold_shown};
         generated.push_back(std::move(g));
         ++questions;
         answered += !r.prediction.insufficient, insufficient += r.prediction.insufficient;
@@ -42,7 +47,10 @@ struct answer_tally {
     }
 
     /// Over the records of `records` that have a gold answer: {"scored_questions", "metrics": {em,
-    /// f1, sp_em, sp_f1, joint_em, joint_f1}, "supported_answer_rate", "citation_precision_rate"};
+    /// f1, sp_em, sp_f1, joint_em, joint_f1}, "supported_answer_rate", "citation_precision_rate",
+    /// "abstentions", "contexts_without_gold" (no shown passage held a supporting fact),
+    /// "abstention_precision" (abstentions on such contexts / abstentions), "abstention_recall"
+    /// (abstentions on such contexts / such contexts)};
     /// {"scored_questions": 0} when none has (unlabelled questions, e.g. the official test format).
     [[nodiscard]] nlohmann::ordered_json quality(const std::vector<data::hotpot_record>& records) const {
         std::vector<data::hotpot_record> labelled;
@@ -55,6 +63,16 @@ struct answer_tally {
         out["metrics"] = {{"em", s.answer.em}, {"f1", s.answer.f1}, {"sp_em", s.sp.em}, {"sp_f1", s.sp.f1}, {"joint_em", s.joint.em}, {"joint_f1", s.joint.f1}};
         out["supported_answer_rate"] = sar.supported_answer_rate;
         out["citation_precision_rate"] = sar.citation_precision_rate;
+        std::size_t abstained = 0, without_gold = 0, right = 0;  // abstentions, contexts without gold, abstentions on those
+        for (const auto& r : labelled)
+            if (const auto it = abstention.find(r.id); it != abstention.end()) {
+                const auto [abst, gold_shown] = it->second;
+                abstained += abst, without_gold += !gold_shown, right += abst && !gold_shown;
+            }
+        out["abstentions"] = abstained;
+        out["contexts_without_gold"] = without_gold;
+        out["abstention_precision"] = abstained ? double(right) / double(abstained) : 0.0;
+        out["abstention_recall"] = without_gold ? double(right) / double(without_gold) : 0.0;
         return out;
     }
 };

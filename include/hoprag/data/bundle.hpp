@@ -2,8 +2,8 @@
 // question, numbered passages (number = 1-based position, with title and text), the target
 //     <answer>ANSWER [i], [j]
 // citing, in ascending number order, every shown passage that holds a supporting fact (yes/no
-// answers are cited the same way; with no such passage shown the target is "<answer>ANSWER" with
-// no citation), and the gold supporting facts. eval/citations.hpp's parse_citations reads the
+// answers are cited the same way; with no such passage shown the target is the abstention
+// "<answer>insufficient context"), and the gold supporting facts. eval/citations.hpp's parse_citations reads the
 // target back into the answer and the cited numbers. `hard_negatives` picks the passages a scorer
 // ranks highest among those that hold no supporting fact (data/groups.hpp's negative_picker, keyed
 // by corpus index).
@@ -29,17 +29,21 @@ struct training_bundle {
     std::string answer;                             ///< gold answer
     std::vector<passage> passages;                  ///< passage number i is passages[i - 1]; gold: holds a supporting fact
     std::vector<std::uint32_t> shown;               ///< the corpus index of each of `passages`
-    std::string target;                             ///< "<answer>ANSWER [i], [j]"
+    std::string target;                             ///< "<answer>ANSWER [i], [j]" or "<answer>insufficient context"
     std::vector<int> citations;                     ///< the numbers cited by target, ascending
     std::vector<supporting_fact> supporting_facts;  ///< gold (title, sent_id) pairs
     bool gold_forced = false;                       ///< whether the curriculum forced the gold passages in
     std::size_t epoch = 0;                          ///< the curriculum epoch it was made for
 };
 
-/// "<answer>ANSWER [c1], [c2]" (no citation part when `citations` is empty).
+/// The abstention the generator learns where the context holds no supporting passage.
+inline constexpr std::string_view insufficient_context = "insufficient context";
+
+/// "<answer>ANSWER [c1], [c2]", or "<answer>insufficient context" when `citations` is empty (the
+/// shown passages hold no supporting fact, so the answer cannot be grounded in them).
 [[nodiscard]] inline std::string answer_target(std::string_view answer, const std::vector<int>& citations) {
     std::string t = "<answer>";
-    t += answer;
+    t += citations.empty() ? insufficient_context : answer;
     for (std::size_t i = 0; i < citations.size(); ++i) t += (i ? ", [" : " [") + std::to_string(citations[i]) + "]";
     return t;
 }

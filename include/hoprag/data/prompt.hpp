@@ -9,7 +9,8 @@
 //     <answer>
 // (newlines inside a question or passage become spaces, so each passage is one line) and the
 // target that follows "<answer>" is "ANSWER [i], [j]" (data/bundle.hpp's answer_target without its
-// "<answer>" tag) citing the shown passages that hold a supporting fact, then one end token.
+// "<answer>" tag) citing the shown passages that hold a supporting fact -- "insufficient context"
+// when none is shown (or all were dropped to fit) -- then one end token.
 // With prompt_format::chat the prompt text is the user turn of SmolLM2's ChatML template
 // (tokenizers/chat_template.hpp, default system prompt) and "<answer>" opens the assistant turn;
 // the end token is "<|im_end|>". With prompt_format::plain the text is used as is.
@@ -92,7 +93,8 @@ struct prompt_options {
     return tokenizers::apply_chatml(std::span(&user, 1), true) + "<answer>";
 }
 
-/// The target text after "<answer>": the answer (newlines as spaces) and its citations.
+/// The target text after "<answer>": the answer (newlines as spaces) and its citations, or
+/// "insufficient context" without citations.
 [[nodiscard]] inline std::string target_text(std::string_view answer, const std::vector<int>& citations) {
     std::string a;
     for (const char c : answer) a.push_back(c == '\n' || c == '\r' ? ' ' : c);
