@@ -1,20 +1,14 @@
-// hoprag-pipeline: the whole multi-hop QA chain on HotpotQA questions, one components::pipeline
-// per run: retrieve (the BERT encoder over a saved flat/IVF/HNSW index, or over each question's own
-// paragraphs when no index is given) -> rerank (the cross-encoder, optionally fused with the
-// retriever score; --no-rerank keeps retrieval order) -> a cited answer (generator<nf4|none,
-// lora|none>, base plus an optional PEFT adapter or an artifact store's adapter) -> official
-// metrics and the supported-answer rate. Every question is timed per stage; the latencies go to
-// stderr and into the JSON summary (the last stdout line). The backend comes from --device,
-// resolved once at the edge; this program only picks types and prints.
+// hoprag-pipeline: the multi-hop QA chain as one components::pipeline: retrieve (a saved index or
+// each question's own paragraphs) -> rerank (cross-encoder, optionally fused; or retrieval order)
+// -> cited answer (generator<nf4|none, lora|none>) -> official metrics, each stage timed per
+// question. The backend comes from --device, resolved once at the edge; this program picks types.
 #include <chrono>
-#include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "hoprag/components/open_index.hpp"
 #include "hoprag/components/pipeline.hpp"
 #include "hoprag/components/reranker.hpp"
 #include "hoprag/eval/hotpot_predictions_io.hpp"
@@ -130,14 +124,9 @@ options parse(int argc, char** argv) {
 template <class Pipeline>
 nlohmann::ordered_json answer_all(const options& o, const std::vector<data::hotpot_record>& records, Pipeline& p) {
     const auto t0 = std::chrono::steady_clock::now();
-    components::pipeline_tally tally;
-    for (std::size_t qi = 0; qi < records.size(); ++qi) {
-        const auto a = p.answer(records[qi]);
-        tally.add(records[qi], a);
-        char buf[200];
-        std::snprintf(buf, sizeof buf, "retrieve %.3f s, rerank %.3f s, generate %.3f s", a.retrieve_s, a.rerank_s, a.generate_s);
-        std::cerr << prog << ": [" << qi + 1 << "/" << records.size() << "] " << records[qi].id << " " << buf << ": " << a.result.line << "\n";
-    }
+    const auto tally = components::answer_all(p, records, [&](std::size_t i, const components::pipeline_answer& a) {
+        std::cerr << prog << ": [" << i + 1 << "/" << records.size() << "] " << records[i].id << " " << a.latency_line() << ": " << a.result.line << "\n";
+    });
     eval::write_hotpot_predictions(o.out, tally.answers.pred);
     nlohmann::ordered_json out{{"questions", records.size()}, {"profile", "cpu"}, {"retrieval", o.index.empty() ? "own_paragraphs" : o.index},
                                {"k", o.p.k}, {"rerank", o.no_rerank ? "none" : o.reranker + (o.fusion ? " (fusion)" : "")}, {"keep", o.p.keep},
@@ -160,8 +149,7 @@ nlohmann::ordered_json run(const options& o) {
         using context = typename B::context;
         context ectx(0, {});
         models::bert::encoder<context, Pooling> enc(ectx, o.enc.model, o.enc.options);
-        using encoder_t = decltype(enc);
-        const auto with_reranker = [&](auto& retriever) {
+        return comp::with_passage_retriever<Storage>(enc, ectx, o.index, corpus, [&](auto& retriever) {
             return cli::with_generator<B>(o.gen, o.out, [&](const auto& g, const auto& tok, const std::string& adapter) {
                 if (!adapter.empty()) std::cerr << prog << ": adapter " << adapter << "\n";
                 const auto go = [&](auto& reranker) {
@@ -179,15 +167,6 @@ nlohmann::ordered_json run(const options& o) {
                 rr.use_fusion(o.fusion, o.reranker);
                 return go(rr);
             });
-        };
-        if (o.index.empty()) {
-            comp::own_paragraph_retriever<encoder_t, context, Storage> own(enc, ectx);
-            return with_reranker(own);
-        }
-        const auto header = comp::retriever<encoder_t, comp::flat_index<context, Storage>>::header_for(enc, corpus);
-        return comp::with_index_file<Storage>(ectx, o.index, header, [&](auto& index, const std::string&) {
-            comp::corpus_retriever<encoder_t, std::remove_reference_t<decltype(index)>> r(enc, index, corpus, ectx);
-            return with_reranker(r);
         });
     });
 }
