@@ -1,5 +1,5 @@
 // hoprag-retrieve: top-k passages for HotpotQA questions from an index built by hoprag-index (flat,
-// FAISS IVF or HNSW: whichever kind the file holds).
+// FAISS IVF or HNSW: whichever kind the file holds), in one hop or two (--hops 2).
 // Writes JSON Lines (one line per question: {"_id", "passages": [{"title", "chunk", "score"}, ...]})
 // durably; progress on stderr; a JSON summary as the last line of stdout.
 #include <chrono>
@@ -14,6 +14,7 @@
 
 #include "hoprag/components/open_index.hpp"
 #include "hoprag/components/retriever.hpp"
+#include "hoprag/components/two_hop.hpp"
 #include "hoprag/data/ranked_passage_file.hpp"
 #include "hoprag/io/durable_file.hpp"
 #include "retrieval_cli.hpp"
@@ -35,6 +36,9 @@ parameters stored in a FAISS index.
   --k N                passages per question; default 200
   --nprobe N           IVF lists searched per question (default: as built)
   --ef-search N        HNSW search beam width (default: as built)
+  --hops 1|2           2: a second hop queries with the question plus each of the first --seeds
+                       hop-1 passages; merged by best score (components/two_hop.hpp); default 1
+  --seeds N            hop-1 passages that start a second-hop query; default 5
   --show N             print the first N questions to stderr: gold titles, top-5 titles and scores
 )";
 
@@ -47,8 +51,8 @@ int main(int argc, char** argv) {
         cli::index_flags iflags;
         std::string index_path, out, questions_path;
         std::vector<std::string> corpus;
-        std::int64_t k = 200;
-        std::size_t show = 0;
+        std::int64_t k = 200, hops = 1;
+        std::size_t show = 0, seeds = 5;
         for (int i = 1; i < argc; ++i) {
             const std::string a = argv[i];
             if (a == "--help" || a == "-h") {
@@ -64,12 +68,15 @@ int main(int argc, char** argv) {
             else if (a == "--corpus") corpus.push_back(value());
             else if (a == "--out") out = value();
             else if (a == "--k") k = program::integer_flag(a, value());
+            else if (a == "--hops") hops = program::integer_flag(a, value());
+            else if (a == "--seeds") seeds = program::size_flag(a, value());
             else if (a == "--show") show = static_cast<std::size_t>(program::integer_flag(a, value(), 0));
             else if (a.size() > 1 && a[0] == '-') throw cli::usage_error("unknown option " + a);
             else if (questions_path.empty()) questions_path = a;
             else throw cli::usage_error("more than one QUESTIONS file: " + a);
         }
         flags.check();
+        if (hops != 1 && hops != 2) throw cli::usage_error("--hops must be 1 or 2, got " + std::to_string(hops));
         if (index_path.empty() || out.empty() || corpus.empty() || questions_path.empty())
             throw cli::usage_error("--index, --corpus, --out and QUESTIONS are required");
         const auto passages = cli::load_corpus(corpus, flags.limit, prog);
@@ -91,7 +98,7 @@ int main(int argc, char** argv) {
                 std::vector<std::string> texts;
                 for (const auto& q : questions) texts.push_back(q.question);
                 const auto t0 = std::chrono::steady_clock::now();
-                const auto hits = r.retrieve(texts, k);
+                const auto hits = hops == 2 ? comp::retrieve_two_hop(r, texts, passages, {.k = k, .seeds = seeds}) : r.retrieve(texts, k);
                 const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                 hoprag::io::durable_writer w(out);
                 for (std::size_t i = 0; i < questions.size(); ++i)
@@ -117,6 +124,8 @@ int main(int argc, char** argv) {
                 j["k"] = std::min<std::int64_t>(k, index.size());
                 j["corpus_passages"] = index.size();
                 j["index_kind"] = kind;
+                j["hops"] = hops;
+                if (hops == 2) j["seeds"] = seeds;
                 j["seconds"] = secs;
                 j["questions_per_s"] = secs > 0 ? double(questions.size()) / secs : 0.0;
                 return j;
