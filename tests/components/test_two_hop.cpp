@@ -1,6 +1,6 @@
 // retrieve_two_hop (components/two_hop.hpp) with a scripted retriever: the hop-2 queries are the
-// question plus each seed passage's text, the merge keeps each passage's best score, ties follow
-// hop-1 order, and k cuts the merged list.
+// question plus each seed passage's text, a hop-2 passage scores the path mean with its seed, the
+// merge keeps each passage's best score, ties follow hop-1 order, and k cuts the merged list.
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -51,10 +51,10 @@ TEST_CASE("two-hop retrieval: seeds start second queries, best score per passage
     std::vector<std::int32_t> order;
     std::map<std::int32_t, float> score;
     for (const auto& h : hits[0]) order.push_back(h.passage), score[h.passage] = h.score;
-    CHECK(order == std::vector<std::int32_t>{1, 0, 3, 2});  // the bridge target first; 3 (0.6) above 2 (0.5)
-    CHECK(score[1] == 0.95f);
-    CHECK(score[0] == 0.9f);  // its hop-1 score beats its hop-2 one
-    CHECK(score[3] == 0.6f);
+    CHECK(order == std::vector<std::int32_t>{1, 0, 3, 2});  // the bridge target first; 3 (path 0.55) above 2 (0.5)
+    CHECK(score[1] == 0.5f * (0.9f + 0.95f));  // path mean: seed 0's score and the step from it
+    CHECK(score[0] == 0.9f);                   // its hop-1 score beats its path (0.8)
+    CHECK(score[3] == 0.5f * (0.5f + 0.6f));
     // k cuts the merged list; seeds = 0 is hop 1 alone
     CHECK(components::retrieve_two_hop(r, q, corpus, {.k = 2, .seeds = 2})[0].size() == 2);
     scripted_retriever one;

@@ -2,9 +2,10 @@
 // an entity that only the first one names (the bridge), so the question alone retrieves it badly.
 // Hop 1 retrieves the top k passages of the question; hop 2 queries again with the question
 // followed by each of the first `seeds` hop-1 passages ("question title. text"), so a passage
-// that the bridge paragraph points to can surface. The merged list scores each passage by the
-// best of its hop-1 score and its hop-2 scores (all cosines of the same encoder, so comparable)
-// and keeps the top k, best first (ties: hop-1 order, then passage index).
+// that the bridge paragraph points to can surface. A hop-2 passage reached from seed s scores the
+// path mean (score(s) + score(s -> passage)) / 2, so a step from a weak seed counts less; the
+// merged list scores each passage by the best of its hop-1 score and its path scores (cosines of
+// one encoder) and keeps the top k, best first (ties: hop-1 order, then passage index).
 #pragma once
 
 #include <algorithm>
@@ -33,10 +34,12 @@ std::vector<std::vector<hit>> retrieve_two_hop(Retriever& r, std::span<const std
     const auto first = r.retrieve(questions, o.k);
     std::vector<std::string> queries;
     std::vector<std::size_t> owner;  // question of each hop-2 query
+    std::vector<float> seed_score;   // hop-1 score of each hop-2 query's seed
     for (std::size_t i = 0; i < questions.size(); ++i)
         for (std::size_t j = 0; j < std::min(o.seeds, first[i].size()); ++j) {
             queries.push_back(questions[i] + " " + data::passage_text(corpus[static_cast<std::size_t>(first[i][j].passage)]));
             owner.push_back(i);
+            seed_score.push_back(first[i][j].score);
         }
     const auto second = r.retrieve(queries, o.k);
     std::vector<std::unordered_map<std::int32_t, float>> best(questions.size());
@@ -44,8 +47,9 @@ std::vector<std::vector<hit>> retrieve_two_hop(Retriever& r, std::span<const std
         for (const auto& h : first[i]) best[i].emplace(h.passage, h.score);
     for (std::size_t q = 0; q < queries.size(); ++q)
         for (const auto& h : second[q]) {
-            auto [it, fresh] = best[owner[q]].emplace(h.passage, h.score);
-            if (!fresh) it->second = std::max(it->second, h.score);
+            const float path = 0.5f * (seed_score[q] + h.score);  // the seed's relevance and the step from it
+            auto [it, fresh] = best[owner[q]].emplace(h.passage, path);
+            if (!fresh) it->second = std::max(it->second, path);
         }
     std::vector<std::vector<hit>> out(questions.size());
     for (std::size_t i = 0; i < questions.size(); ++i) {
