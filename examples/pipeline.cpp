@@ -38,6 +38,8 @@ Retrieval:
                         without it each question's own context paragraphs are encoded and searched
   --corpus FILE         HotpotQA file of the index's corpus (repeat, same order as for hoprag-index)
   --k N                 passages retrieved per question  [200]
+  --hops 1|2            2: a second hop from each of the first --seeds passages (needs --index)  [1]
+  --seeds N             hop-1 passages that start a second-hop query  [5]
 Reranking:
   --reranker DIR        cross-encoder folder (hoprag-train-reranker output)
   --no-rerank           keep retrieval order (no cross-encoder)
@@ -75,6 +77,8 @@ struct options {
     std::vector<std::string> corpus;
     components::pipeline_options p;
     bool no_rerank = false, fusion = false, rerank_top_set = false;
+    std::int64_t hops = 1;
+    std::size_t seeds = 5;
     std::int64_t rerank_max_length = 256;
 };
 
@@ -93,6 +97,8 @@ options parse(int argc, char** argv) {
         else if (a == "--index") o.index = value();
         else if (a == "--corpus") o.corpus.push_back(value());
         else if (a == "--k") o.p.k = program::size_flag(a, value());
+        else if (a == "--hops") o.hops = program::integer_flag(a, value());
+        else if (a == "--seeds") o.seeds = program::size_flag(a, value());
         else if (a == "--reranker") o.reranker = value();
         else if (a == "--no-rerank") o.no_rerank = true;
         else if (a == "--fusion") o.fusion = true;
@@ -113,6 +119,7 @@ options parse(int argc, char** argv) {
     if (o.no_rerank == !o.reranker.empty()) throw usage_error("give exactly one of --reranker DIR and --no-rerank");
     if (o.fusion && o.no_rerank) throw usage_error("--fusion needs --reranker DIR");
     if (o.p.keep > 64) throw usage_error("--keep must be at most 64");
+    if (o.hops != 1 && (o.hops != 2 || o.index.empty())) throw usage_error("--hops must be 1, or 2 with --index");
     if (!o.rerank_top_set) o.p.rerank_top = o.p.k;
     if (o.profile != "auto" && o.profile != "cpu")
         throw usage_error("--profile " + o.profile + ": this build of hoprag-pipeline runs the CPU backend only; use cpu or auto");
@@ -129,7 +136,7 @@ nlohmann::ordered_json answer_all(const options& o, const std::vector<data::hotp
     });
     eval::write_hotpot_predictions(o.out, tally.answers.pred);
     nlohmann::ordered_json out{{"questions", records.size()}, {"profile", "cpu"}, {"retrieval", o.index.empty() ? "own_paragraphs" : o.index},
-                               {"k", o.p.k}, {"rerank", o.no_rerank ? "none" : o.reranker + (o.fusion ? " (fusion)" : "")}, {"keep", o.p.keep},
+                               {"k", o.p.k}, {"hops", o.hops}, {"rerank", o.no_rerank ? "none" : o.reranker + (o.fusion ? " (fusion)" : "")}, {"keep", o.p.keep},
                                {"generator", o.gen.model}, {"quant", o.gen.quant}};
     out.update(tally.summary(records));
     out["wall_s"] = seconds_since(t0);
@@ -167,7 +174,7 @@ nlohmann::ordered_json run(const options& o) {
                 rr.use_fusion(o.fusion, o.reranker);
                 return go(rr);
             });
-        });
+        }, o.hops == 2 ? o.seeds : 0);
     });
 }
 

@@ -90,18 +90,19 @@ TEST_CASE("hoprag-pipeline: retrieve -> rerank -> generate -> metrics on 2 quest
                               (dir / "eval").string() + "' 2>/dev/null") == 0);
     CHECK(last_json(dir / "eval").at("f1").get<double>() == Approx(s.at("metrics").at("f1").get<double>()));
 
-    SECTION("questions alone (JSON lines {\"_id\", \"question\"}) over an index: answered, not scored") {
+    SECTION("questions alone (JSON lines {\"_id\", \"question\"}) over an index, two hops: answered, not scored") {
         {
             std::ofstream bare(dir / "bare.jsonl");
             for (const auto& r : data::load_all(q)) bare << nlohmann::json{{"_id", r.id}, {"question", r.question}}.dump() << "\n";
         }
         REQUIRE(test::run_command(env + (bin / "hoprag-pipeline").string() + " --encoder '" + encoder + "' --generator '" + llm + "' --questions '" +
-                                  (dir / "bare.jsonl").string() + "' --max-tokens 300 --max-new-tokens 4 --k 5 --keep 3 --no-rerank --index '" +
+                                  (dir / "bare.jsonl").string() + "' --max-tokens 300 --max-new-tokens 4 --k 5 --keep 3 --no-rerank --hops 2 --seeds 2 --index '" +
                                   (dir / "x.idx").string() + "' --corpus '" + q.string() + "' --out '" + (dir / "bare.json").string() + "' > '" +
                                   (dir / "out3").string() + "' 2>/dev/null") == 0);
         const auto s3 = last_json(dir / "out3");
         CHECK(s3.at("questions") == 2);
         CHECK(s3.at("scored_questions") == 0);
+        CHECK(s3.at("hops") == 2);
         CHECK_FALSE(s3.contains("metrics"));
         CHECK_FALSE(s3.contains("both_gold_kept_rate"));
         CHECK(eval::read_hotpot_predictions(dir / "bare.json").answer.size() == 2);
@@ -140,6 +141,7 @@ TEST_CASE("hoprag-pipeline: retrieve -> rerank -> generate -> metrics on 2 quest
         const std::string p = (bin / "hoprag-pipeline").string();
         CHECK(test::run_command(p + common + " --out x 2>/dev/null") == 2);  // neither --reranker nor --no-rerank
         CHECK(test::run_command(p + common + " --no-rerank --reranker r --out x 2>/dev/null") == 2);
+        CHECK(test::run_command(p + common + " --no-rerank --hops 2 --out x 2>/dev/null") == 2);  // two hops need an index
         CHECK(test::run_command(p + " --model m --no-rerank 2>/dev/null") == 2);
         CHECK(test::run_command(p + common + " --no-rerank --out x --profile t4 2>/dev/null") == 2);
         CHECK(test::run_command(p + common + " --no-rerank --out x --index i.idx 2>/dev/null") == 2);  // no --corpus

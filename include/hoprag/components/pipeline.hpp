@@ -30,6 +30,7 @@
 #include "hoprag/components/open_index.hpp"
 #include "hoprag/core/clock.hpp"
 #include "hoprag/components/retriever.hpp"
+#include "hoprag/components/two_hop.hpp"
 #include "hoprag/data/hotpotqa_record.hpp"
 #include "hoprag/data/paragraph_passages.hpp"
 #include "hoprag/data/passage.hpp"
@@ -49,24 +50,29 @@ concept passage_reranker = requires(R& r, std::string_view q, std::span<const da
     { r.rerank(q, ps, top) } -> std::same_as<std::vector<data::passage>>;
 };
 
-/// Retrieval over a fixed corpus: `Index` was built from `corpus` in this order.
+/// Retrieval over a fixed corpus: `Index` was built from `corpus` in this order; in one hop, or in
+/// two (`seeds` > 0: components/two_hop.hpp).
 template <class Encoder, class Index>
 class corpus_retriever {
 public:
-    corpus_retriever(Encoder& encoder, Index& index, std::span<const data::passage> corpus, const hoprag::context& log)
-        : r_(encoder, index, log), corpus_(corpus) {
+    corpus_retriever(Encoder& encoder, Index& index, std::span<const data::passage> corpus, const hoprag::context& log,
+                     std::size_t seeds = 0)
+        : r_(encoder, index, log), corpus_(corpus), seeds_(seeds) {
         if (index.size() != static_cast<std::int64_t>(corpus.size()))
             throw format_error("corpus_retriever: the index holds " + std::to_string(index.size()) + " vectors, the corpus has " +
                                std::to_string(corpus.size()) + " passages (build the index from this corpus)");
     }
     std::vector<data::passage> retrieve(const data::hotpot_record& q, std::size_t k) {
-        const auto hits = r_.retrieve(std::span(&q.question, 1), static_cast<std::int64_t>(k));
+        const auto question = std::span(&q.question, 1);
+        const auto hits = seeds_ ? retrieve_two_hop(r_, question, corpus_, {.k = static_cast<std::int64_t>(k), .seeds = seeds_})
+                                 : r_.retrieve(question, static_cast<std::int64_t>(k));
         return hit_passages(hits.at(0), corpus_);
     }
 
 private:
     retriever<Encoder, Index> r_;
     std::span<const data::passage> corpus_;
+    std::size_t seeds_;
 };
 
 /// Retrieval over each question's own context paragraphs, encoded into a fresh exact index of
@@ -90,18 +96,18 @@ private:
 };
 
 /// Calls f(retriever) with the first stage over `index_path` (a saved flat, IVF or HNSW index of
-/// `corpus`, opened with with_index_file; flat vectors stored as `Storage`) or, when the path is
-/// empty, over each question's own paragraphs; returns what f returns.
+/// `corpus`, opened with with_index_file; flat vectors stored as `Storage`; two hops when `seeds`
+/// > 0) or, when the path is empty, over each question's own paragraphs; returns what f returns.
 template <class Storage, class Encoder, class Context, class F>
 decltype(auto) with_passage_retriever(Encoder& encoder, Context& ctx, const std::filesystem::path& index_path,
-                                      std::span<const data::passage> corpus, F&& f) {
+                                      std::span<const data::passage> corpus, F&& f, std::size_t seeds = 0) {
     if (index_path.empty()) {
         own_paragraph_retriever<Encoder, Context, Storage> own(encoder, ctx);
         return f(own);
     }
     const auto header = retriever<Encoder, flat_index<Context, Storage>>::header_for(encoder, corpus);
     return with_index_file<Storage>(ctx, index_path, header, [&](auto& index, const std::string&) {
-        corpus_retriever<Encoder, std::remove_reference_t<decltype(index)>> r(encoder, index, corpus, ctx);
+        corpus_retriever<Encoder, std::remove_reference_t<decltype(index)>> r(encoder, index, corpus, ctx, seeds);
         return f(r);
     });
 }
