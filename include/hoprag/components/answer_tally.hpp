@@ -5,10 +5,11 @@
 // not scored).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <unordered_map>
-#include <utility>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,16 +25,13 @@ struct answer_tally {
     eval::hotpot_predictions pred;
     std::vector<eval::generated_answer> generated;
     std::size_t questions = 0, answered = 0, insufficient = 0, prompt_tokens = 0, dropped = 0;
-    std::unordered_map<std::string, std::pair<bool, bool>> abstention;  ///< id -> (abstained, a shown passage held support)
 
     /// Records the answer `r` to question `id`.
     void add(const std::string& id, const answer_result& r) {
         pred.answer[id] = r.prediction.answer;
         pred.sp[id] = r.prediction.sp;
         eval::generated_answer g{id, r.line, {}};
-        bool gold_shown = false;
-        for (const auto& p : r.shown) g.holds_support.push_back(p.gold), gold_shown = gold_shown || p.gold;
-        abstention[id] = {r.prediction.insufficient, gold_shown};
+        for (const auto& p : r.shown) g.holds_support.push_back(p.gold);
         generated.push_back(std::move(g));
         ++questions;
         answered += !r.prediction.insufficient, insufficient += r.prediction.insufficient;
@@ -63,10 +61,15 @@ struct answer_tally {
         out["metrics"] = {{"em", s.answer.em}, {"f1", s.answer.f1}, {"sp_em", s.sp.em}, {"sp_f1", s.sp.f1}, {"joint_em", s.joint.em}, {"joint_f1", s.joint.f1}};
         out["supported_answer_rate"] = sar.supported_answer_rate;
         out["citation_precision_rate"] = sar.citation_precision_rate;
+        // an abstention is an empty predicted answer; a context without gold shows no passage holding support
+        std::unordered_map<std::string_view, const eval::generated_answer*> by_id;
+        for (const auto& g : generated) by_id.emplace(g.id, &g);
         std::size_t abstained = 0, without_gold = 0, right = 0;  // abstentions, contexts without gold, abstentions on those
         for (const auto& r : labelled)
-            if (const auto it = abstention.find(r.id); it != abstention.end()) {
-                const auto [abst, gold_shown] = it->second;
+            if (const auto it = by_id.find(r.id); it != by_id.end()) {
+                const bool abst = pred.answer.at(r.id).empty();
+                const auto& h = it->second->holds_support;
+                const bool gold_shown = std::find(h.begin(), h.end(), true) != h.end();
                 abstained += abst, without_gold += !gold_shown, right += abst && !gold_shown;
             }
         out["abstentions"] = abstained;

@@ -55,17 +55,22 @@ std::vector<std::vector<hit>> retrieve_two_hop(Retriever& r, std::span<const std
     for (std::size_t i = 0; i < questions.size(); ++i) {
         std::unordered_map<std::int32_t, std::size_t> hop1_rank;
         for (std::size_t j = 0; j < first[i].size(); ++j) hop1_rank.emplace(first[i][j].passage, j);
-        auto& hits = out[i];
-        for (const auto& [p, s] : best[i]) hits.push_back({p, s});
-        const auto rank = [&](std::int32_t p) {
-            const auto it = hop1_rank.find(p);
-            return it == hop1_rank.end() ? first[i].size() : it->second;
+        struct ranked {
+            hit h;
+            std::size_t hop1;  // hop-1 rank (hop-1 list size when only hop 2 found it)
         };
-        std::sort(hits.begin(), hits.end(), [&](const hit& a, const hit& b) {
-            if (a.score != b.score) return a.score > b.score;
-            if (rank(a.passage) != rank(b.passage)) return rank(a.passage) < rank(b.passage);
-            return a.passage < b.passage;
+        std::vector<ranked> merged;
+        for (const auto& [p, s] : best[i]) {
+            const auto it = hop1_rank.find(p);
+            merged.push_back({{p, s}, it == hop1_rank.end() ? first[i].size() : it->second});
+        }
+        std::sort(merged.begin(), merged.end(), [](const ranked& a, const ranked& b) {
+            if (a.h.score != b.h.score) return a.h.score > b.h.score;
+            if (a.hop1 != b.hop1) return a.hop1 < b.hop1;
+            return a.h.passage < b.h.passage;
         });
+        auto& hits = out[i];
+        for (const auto& m : merged) hits.push_back(m.h);
         if (hits.size() > static_cast<std::size_t>(o.k)) hits.resize(static_cast<std::size_t>(o.k));
     }
     return out;
