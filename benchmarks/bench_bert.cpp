@@ -17,7 +17,7 @@
 #include "hoprag/components/flat_index.hpp"
 #include "hoprag/cpu/backend.hpp"
 #include "hoprag/data/hotpotqa.hpp"
-#include "hoprag/data/paragraph_passages.hpp"
+#include "hoprag/data/passage_unit.hpp"
 #include "hoprag/models/bert/encoder.hpp"
 
 using namespace hoprag;
@@ -37,7 +37,7 @@ std::vector<std::string> passages(std::size_t n) {
     o.max_records = 20;
     const auto recs = data::load_all(root + "/../shared/data/hotpotqa/hotpot_dev_sample.jsonl", o);
     std::vector<std::string> out;
-    for (const auto& p : data::pooled_paragraphs(recs))
+    for (const auto& p : data::corpus_passages(recs, data::passage_unit::paragraph))
         if (out.size() < n) out.push_back(data::passage_text(p));
     return out;
 }

@@ -30,7 +30,7 @@
 #include "hoprag/components/flat_index.hpp"
 #include "hoprag/cpu/backend.hpp"
 #include "hoprag/data/hotpotqa.hpp"
-#include "hoprag/data/paragraph_passages.hpp"
+#include "hoprag/data/passage_unit.hpp"
 #include "hoprag/models/bert/encoder.hpp"
 
 using namespace hoprag;
@@ -55,7 +55,7 @@ const std::vector<std::string>& texts() {
         o.max_records = static_cast<std::int64_t>(n / 5 + 10);
         const auto recs = data::load_all(root + "/../shared/data/hotpotqa/hotpot_dev_sample.jsonl", o);
         std::vector<std::string> out;
-        for (const auto& p : data::pooled_paragraphs(recs))
+        for (const auto& p : data::corpus_passages(recs, data::passage_unit::paragraph))
             if (out.size() < n) out.push_back(data::passage_text(p));
         return out;
     }();

@@ -1,5 +1,5 @@
-// hoprag-index: builds a dense index (exact flat, or FAISS IVF / HNSW) of the distinct paragraphs of
-// HotpotQA files with a BERT bi-encoder on the CPU and saves it durably. Progress on stderr; a JSON summary as the last line
+// hoprag-index: builds a dense index (exact flat, or FAISS IVF / HNSW) of the passages (chunks or
+// whole paragraphs, --unit) of HotpotQA files with a BERT bi-encoder on the CPU and saves it durably. Progress on stderr; a JSON summary as the last line
 // of stdout.
 #include <chrono>
 #include <type_traits>
@@ -16,8 +16,9 @@ namespace {
 
 constexpr const char* usage = R"(usage: hoprag-index --model DIR --out INDEX [options] HOTPOT_FILE...
 
-Encodes every distinct paragraph ("title. sentences") of the HotpotQA files (JSON array or JSON
-Lines), pooled in file order, and writes an inner-product index to INDEX: exact (flat) or
+Encodes every passage ("title. text") of the HotpotQA files (JSON array or JSON Lines): the
+distinct paragraphs pooled in file order, cut into 150-250-token chunks with their titles
+(--unit chunk, the default) or kept whole (--unit paragraph), and writes an inner-product index to INDEX: exact (flat) or
 approximate (FAISS IVF-Flat or HNSW-Flat, see --index). The index header
 records the model, dimension, pooling, normalisation and a hash of the corpus; hoprag-retrieve
 refuses an index that does not match its flags and corpus.
@@ -54,7 +55,7 @@ int main(int argc, char** argv) {
         flags.check();
         if (out.empty() && !print_header) throw cli::usage_error("--out INDEX is required");
         if (files.empty()) throw cli::usage_error("give at least one HotpotQA file");
-        const auto passages = cli::load_corpus(files, flags.limit, prog);
+        const auto passages = cli::load_corpus(files, flags.limit, flags.unit, prog);
         return cli::dispatch(prog, flags, [&]<class Backend, class Pooling, class Storage>() {
             using context = typename Backend::context;
             namespace bert = hoprag::models::bert;

@@ -151,7 +151,7 @@ nlohmann::ordered_json run(const options& o) {
     // unlabelled questions are answered too; with an index they need no context paragraphs
     const auto records = o.questions.select(data::load_all(o.questions.file, {.require_labels = false, .require_context = o.index.empty()}), prog);
     std::vector<data::passage> corpus;
-    if (!o.index.empty()) corpus = cli::load_corpus(o.corpus, o.enc.limit, prog);
+    if (!o.index.empty()) corpus = cli::load_corpus(o.corpus, o.enc.limit, o.enc.unit, prog);
     return cli::dispatch_types<Backend>(o.enc, [&]<class B, class Pooling, class Storage>() {
         using context = typename B::context;
         context ectx(0, {});

@@ -1,5 +1,5 @@
 // Shared option handling of hoprag-index and hoprag-retrieve: the encoder and index flags, the
-// corpus (distinct paragraphs of HotpotQA files), and dispatch from the --device / --pooling /
+// corpus (chunks or paragraphs of HotpotQA files), and dispatch from the --device / --pooling /
 // --storage flags to the policy types (the only place strings select types, at the program's edge).
 #pragma once
 
@@ -12,7 +12,7 @@
 #include "hoprag/components/faiss_index.hpp"
 #include "hoprag/components/flat_index.hpp"
 #include "hoprag/data/hotpotqa.hpp"
-#include "hoprag/data/paragraph_passages.hpp"
+#include "hoprag/data/passage_unit.hpp"
 #include "hoprag/models/bert/encoder.hpp"
 #include "device_flag.hpp"
 #include "program_main.hpp"
@@ -23,6 +23,7 @@ using program::usage_error;
 
 struct encoder_flags {
     std::string model, pooling = "mean", storage = "f32", device = "auto";
+    hoprag::data::passage_unit unit = hoprag::data::passage_unit::chunk;
     hoprag::models::bert::encoder_options options;
     std::size_t limit = 0;  // passages (0 = all)
 
@@ -44,6 +45,13 @@ struct encoder_flags {
         else if (a == "--query-prefix") options.query_prefix = value();
         else if (a == "--bge-instruction") options.query_prefix = hoprag::models::bert::bge_query_instruction;
         else if (a == "--limit") limit = static_cast<std::size_t>(number());
+        else if (a == "--unit") {
+            try {
+                unit = hoprag::data::parse_passage_unit(value());
+            } catch (const hoprag::config_error& e) {
+                throw usage_error(e.what());
+            }
+        }
         else return false;
         return true;
     }
@@ -101,21 +109,24 @@ inline constexpr const char* encoder_help = R"(Encoder and index:
   --batch-tokens N     padded tokens per encoder batch; default 8192
   --no-normalize       keep raw pooled vectors (default: L2-normalised, score = cosine)
   --query-prefix TEXT  prepended to questions only; --bge-instruction uses BGE's instruction
+  --unit chunk|paragraph  corpus passages: 150-250-token chunks with titles, or whole paragraphs; default chunk
   --limit N            use only the first N corpus passages (smoke tests)
 )";
 
-/// Distinct paragraphs of the HotpotQA files, in file and first-seen order (then --limit).
+/// The pooled corpus of the HotpotQA files in unit `unit` (file and first-seen order), then --limit.
 inline std::vector<hoprag::data::passage> load_corpus(const std::vector<std::string>& files, std::size_t limit,
-                                                      const char* program) {
+                                                      hoprag::data::passage_unit unit, const char* program) {
     std::vector<hoprag::data::hotpot_record> records;
     for (const auto& f : files) {
         auto part = hoprag::data::load_all(f);
         std::cerr << program << ": " << part.size() << " questions from " << f << "\n";
         for (auto& r : part) records.push_back(std::move(r));
     }
-    auto passages = hoprag::data::pooled_paragraphs(records);
+    const auto corpus = hoprag::data::unit_corpus(records, unit);
+    auto passages = corpus.passages();
     if (limit && passages.size() > limit) passages.resize(limit);
-    std::cerr << program << ": corpus of " << passages.size() << " distinct paragraphs\n";
+    std::cerr << program << ": corpus of " << passages.size() << " passages (" << hoprag::data::unit_name(unit) << "s of "
+              << corpus.stats().paragraphs << " distinct paragraphs)\n";
     return passages;
 }
 

@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
         if (hops != 1 && hops != 2) throw cli::usage_error("--hops must be 1 or 2, got " + std::to_string(hops));
         if (index_path.empty() || out.empty() || corpus.empty() || questions_path.empty())
             throw cli::usage_error("--index, --corpus, --out and QUESTIONS are required");
-        const auto passages = cli::load_corpus(corpus, flags.limit, prog);
+        const auto passages = cli::load_corpus(corpus, flags.limit, flags.unit, prog);
         const auto questions = hoprag::data::load_all(questions_path, {.require_labels = false, .require_context = false});
         std::cerr << prog << ": " << questions.size() << " questions from " << questions_path << "\n";
         return cli::dispatch(prog, flags, [&]<class Backend, class Pooling, class Storage>() {

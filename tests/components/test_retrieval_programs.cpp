@@ -99,6 +99,7 @@ TEST_CASE("hoprag-index and hoprag-retrieve build, check and query an index", "[
         for (std::size_t i = 0; i < ps.size(); ++i) {
             CHECK(ps[i].at("title").is_string());
             CHECK(!ps[i].at("chunk").get<std::string>().empty());
+            CHECK(ps[i].at("sentences").at(0).get<int>() <= ps[i].at("sentences").at(1).get<int>());  // the span for sp mapping
             if (i) CHECK(ps[i].at("score").get<double>() <= ps[i - 1].at("score").get<double>());
         }
     }
@@ -115,6 +116,8 @@ TEST_CASE("hoprag-index and hoprag-retrieve build, check and query an index", "[
     REQUIRE(!err.empty());
     CHECK(err.back().find("pooling is \"mean\", expected \"cls\"") != std::string::npos);
     CHECK(!fs::exists(dir / "r2.jsonl"));
+    // a passage unit other than chunk or paragraph is bad usage
+    CHECK(run(q(program("hoprag-index")) + common + "--unit sentence --print-header " + corpus + " > /dev/null 2>&1") == 2);
     // other limit = other corpus hash
     CHECK(run(q(program("hoprag-retrieve")) + " --model " + q(model) + " --limit 11 --index " + q(dir / "c.idx") +
               " --corpus " + corpus + " --out " + q(dir / "r3.jsonl") + " " + corpus + " > /dev/null 2>&1") == 1);

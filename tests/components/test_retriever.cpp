@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "hoprag/components/retriever.hpp"
-#include "hoprag/data/paragraph_passages.hpp"
 #include "hoprag/cpu/backend.hpp"
 #include "support/reference.hpp"
 
@@ -177,17 +176,4 @@ TEST_CASE("retriever encodes a corpus and returns ranked passages", "[retriever]
         CHECK(hits[i][1].score >= hits[i][2].score);
     }
     CHECK(r.retrieve(questions, 200).front().size() == 5);  // k clamps to the corpus
-}
-
-TEST_CASE("pooled paragraphs keep the first copy of a repeated paragraph", "[retriever]") {
-    std::vector<data::hotpot_record> recs(2);
-    recs[0].context = {{"A", {"one.", " two."}}, {"B", {"b."}}};
-    recs[1].context = {{"B", {"b."}}, {"C", {"c."}}, {"A", {"other text"}}};
-    const auto p = data::pooled_paragraphs(recs);
-    REQUIRE(p.size() == 4);
-    CHECK(p[0].title == "A");
-    CHECK(p[0].text == "one. two.");
-    CHECK(p[2].title == "C");
-    CHECK(p[3].text == "other text");
-    CHECK(data::passage_text(p[1]) == "B. b.");
 }

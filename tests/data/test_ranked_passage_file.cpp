@@ -1,5 +1,5 @@
 // Ranked-passage files (data/ranked_passage_file.hpp): what the writer gives reads back the same
-// (ids in file order, passages best first with title, text and score), `top` and `keep_text` cut
+// (ids in file order, passages best first with title, text, score and sentence span when known), `top` and `keep_text` cut
 // what is kept, integer ids and missing scores are accepted, and bad lines are refused naming the
 // file and the line.
 #include <catch2/catch.hpp>
@@ -16,7 +16,7 @@ using namespace hoprag;
 TEST_CASE("ranked-passage lines round-trip through the reader", "[data][ranked]") {
     const auto dir = test::fresh_dir("ranked-roundtrip");
     const std::vector<data::passage> a{{.title = "Alpha", .text = "first \"quoted\" text", .score = 1.5f},
-                                       {.title = "Beta", .text = "second", .score = -0.25f},
+                                       {.title = "Beta", .text = "second", .chunk = 1, .first_sent = 2, .last_sent = 4, .score = -0.25f},
                                        {.title = "Gamma", .text = "third", .score = 0.125f}};
     const std::vector<data::passage> b{{.title = "Delta", .text = "only one", .score = 3.0f}};
     const std::string line_a = data::ranked_passages_line("qa", a);
@@ -31,7 +31,10 @@ TEST_CASE("ranked-passage lines round-trip through the reader", "[data][ranked]"
         CHECK(all.by_id.at("qa")[i].title == a[i].title);
         CHECK(all.by_id.at("qa")[i].text == a[i].text);
         CHECK(all.by_id.at("qa")[i].score == a[i].score);
+        CHECK(all.by_id.at("qa")[i].first_sent == a[i].first_sent);
+        CHECK(all.by_id.at("qa")[i].last_sent == a[i].last_sent);  // Beta's span [2, 4]; the others unknown
     }
+    CHECK(line_a.find(R"("score":-0.25,"sentences":[2,4]})") != std::string::npos);
     CHECK(all.by_id.at("7")[0].score == 0.0f);  // no "score": 0
 
     const auto cut = data::read_ranked_passages(dir / "r.jsonl", 2, false);
@@ -58,4 +61,6 @@ TEST_CASE("bad ranked-passage lines are refused naming file and line", "[data][r
     refused(R"({"passages": []})", "\"_id\"");
     refused(R"({"_id": "c", "passages": [{"chunk": "c"}]})", "no string \"title\"");
     refused(R"({"_id": "c"})", "\"passages\"");
+    refused(R"({"_id": "c", "passages": [{"title": "t", "chunk": "c", "sentences": [3, 1]}]})", "\"sentences\"");
+    refused(R"({"_id": "c", "passages": [{"title": "t", "chunk": "c", "sentences": [1]}]})", "\"sentences\"");
 }

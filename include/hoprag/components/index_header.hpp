@@ -87,7 +87,7 @@ inline void require_match(const index_header& found, const index_header& expecte
     cmp("corpus_hash", found.corpus_hash, expected.corpus_hash);
     if (!diff.empty())
         throw config_error(origin + ": the index does not match this encoder and corpus (" + diff +
-                           "); rebuild it with hoprag-index or pass the model and corpus it was built from");
+                           "); rebuild it with hoprag-index or pass the model, corpus files and --unit it was built from");
 }
 
 }  // namespace hoprag::components

@@ -32,7 +32,7 @@
 #include "hoprag/components/retriever.hpp"
 #include "hoprag/components/two_hop.hpp"
 #include "hoprag/data/hotpotqa_record.hpp"
-#include "hoprag/data/paragraph_passages.hpp"
+#include "hoprag/data/passage_unit.hpp"
 #include "hoprag/data/passage.hpp"
 #include "hoprag/tokenizers/tokenizer.hpp"
 
@@ -83,7 +83,7 @@ public:
     own_paragraph_retriever(Encoder& encoder, Context& ctx) : enc_(&encoder), ctx_(&ctx) {}
     std::vector<data::passage> retrieve(const data::hotpot_record& q, std::size_t k) {
         using index_t = flat_index<Context, Storage>;
-        const auto own = data::pooled_paragraphs(std::span(&q, 1));
+        const auto own = data::corpus_passages({q}, data::passage_unit::paragraph);
         index_t index(*ctx_, retriever<Encoder, index_t>::header_for(*enc_, own));
         retriever<Encoder, index_t> r(*enc_, index, *ctx_);
         r.add_passages(own);

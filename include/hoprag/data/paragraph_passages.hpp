@@ -1,15 +1,12 @@
-// Whole HotpotQA context paragraphs as retrieval passages: the distinct paragraphs of a set of
-// records pooled into one list (first-seen order; a paragraph repeated across questions, same
-// title and text, appears once). Each is chunk 0 of its paragraph holding all its sentences, its
-// text the sentences concatenated. This is the simple corpus the retriever indexes; the chunked
-// corpus of data/corpus.hpp feeds the curriculum.
+// A HotpotQA context paragraph as one passage (chunk 0 holding all its sentences, its text the
+// sentences concatenated: a question's own paragraphs as the generator's and reranker's evidence),
+// and each title's sentence count. Pooled corpora of many records are data/passage_unit.hpp's.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "hoprag/data/hotpotqa_record.hpp"
@@ -22,18 +19,6 @@ namespace hoprag::data {
     passage q{.title = p.title, .last_sent = static_cast<std::int64_t>(p.sentences.size()) - 1};
     for (const auto& s : p.sentences) q.text += s;
     return q;
-}
-
-/// Distinct paragraphs of `records` in first-seen order.
-[[nodiscard]] inline std::vector<passage> pooled_paragraphs(std::span<const hotpot_record> records) {
-    std::vector<passage> out;
-    std::unordered_set<std::string> seen;
-    for (const auto& r : records)
-        for (const auto& p : r.context) {
-            auto q = paragraph_as_passage(p);
-            if (seen.insert(q.title + '\0' + q.text).second) out.push_back(std::move(q));
-        }
-    return out;
 }
 
 /// Title -> sentence count of the paragraphs of `records` (the first paragraph seen under a title).

@@ -38,10 +38,18 @@ struct passage {
     return g;
 }
 
-/// Sets `gold` on the passages of `ps` whose title is a gold title of `r` (clears it on the others).
+/// Whether `p` holds a supporting fact of `r`: a fact of its title whose sentence lies in the
+/// passage's span, or (span unknown) any fact of its title.
+[[nodiscard]] inline bool holds_support(const passage& p, const hotpot_record& r) {
+    for (const auto& sf : r.supporting_facts)
+        if (sf.title == p.title && (p.last_sent < p.first_sent || (sf.sent_id >= p.first_sent && sf.sent_id <= p.last_sent)))
+            return true;
+    return false;
+}
+
+/// Sets `gold` on the passages of `ps` that hold a supporting fact of `r` (clears it on the others).
 inline void mark_gold(std::span<passage> ps, const hotpot_record& r) {
-    const auto gold = gold_titles(r);
-    for (auto& p : ps) p.gold = gold.count(p.title) > 0;
+    for (auto& p : ps) p.gold = holds_support(p, r);
 }
 
 }  // namespace hoprag::data

@@ -1,7 +1,8 @@
 // Ranked-passage files, the output of hoprag-retrieve and hoprag-rerank and the input of the
 // reranker trainer, hoprag-answer and hoprag-evaluate: JSON Lines, one line per question,
-//     {"_id": "...", "passages": [{"title": "...", "chunk": "...", "score": 1.5}, ...]}
-// best first ("_id" may also be an integer; "score" may be absent, read as 0). The reader streams
+//     {"_id": "...", "passages": [{"title": "...", "chunk": "...", "score": 1.5, "sentences": [0, 3]}, ...]}
+// best first ("_id" may also be an integer; "score" may be absent, read as 0; "sentences", the
+// first and last sentence of the paragraph that the passage holds, may be absent: unknown). The reader streams
 // the file with json_record_stream and parses it with simdjson, keeping only the first `top`
 // passages of each line (and their text only when asked), so large files stay cheap. Invalid JSON,
 // a missing field or a repeated "_id" raise format_error naming the file, the line and its byte
@@ -74,6 +75,13 @@ struct ranked_passage_file {
                 r.text.assign(chunk);
             }
             if (double s = 0; p["score"].get(s) == simdjson::SUCCESS) r.score = static_cast<float>(s);
+            if (simdjson::dom::array span; p["sentences"].get(span) == simdjson::SUCCESS) {
+                std::int64_t first = 0, last = 0;
+                if (span.size() != 2 || span.at(0).get(first) != simdjson::SUCCESS || span.at(1).get(last) != simdjson::SUCCESS ||
+                    first < 0 || last < first)
+                    fail(where + " has \"sentences\" that is not [first, last] with 0 <= first <= last");
+                r.first_sent = first, r.last_sent = last;
+            }
             list.push_back(std::move(r));
         }
         if (!out.by_id.emplace(id_text, std::move(list)).second) fail("duplicate _id \"" + id_text + "\"");
@@ -87,7 +95,11 @@ struct ranked_passage_file {
     nlohmann::ordered_json line;
     line["_id"] = id;
     auto& list = line["passages"] = nlohmann::ordered_json::array();
-    for (const auto& p : passages) list.push_back({{"title", p.title}, {"chunk", p.text}, {"score", p.score}});
+    for (const auto& p : passages) {
+        nlohmann::ordered_json q{{"title", p.title}, {"chunk", p.text}, {"score", p.score}};
+        if (p.last_sent >= p.first_sent) q["sentences"] = {p.first_sent, p.last_sent};
+        list.push_back(std::move(q));
+    }
     return line.dump() + "\n";
 }
 
