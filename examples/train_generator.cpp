@@ -1,6 +1,6 @@
 // hoprag-train-generator: QLoRA fine-tuning of generator<nf4, lora<16, 32, all-linear>> on
-// HotpotQA bundles with cited targets: components/generator_task.hpp (data, curriculum, step,
-// evaluation) run by the one training loop (train/loop.hpp: --config YAML + flags, --out run
+// HotpotQA bundles with cited targets: components/generator_task.hpp (data, the retrieval-fed
+// curriculum, step, evaluation) run by the one training loop (train/loop.hpp: --config YAML + flags, --out run
 // folder, --resume from the artifact store's `latest`, session budget, metrics JSONL + TensorBoard,
 // checkpoints as versions of artifact "adapter", `best` by held-out eval_f1; hoprag-answer
 // --artifacts OUT/artifacts loads it). --plan prints the run's memory plan instead.
@@ -35,6 +35,16 @@ QLoRA fine-tuning of generator<nf4, lora<16, 32, all-linear>> on HotpotQA with c
   --train FILE          HotpotQA training questions  [../shared/data/hotpotqa/hotpot_train_sample.jsonl]
   --dev FILE            HotpotQA dev questions: the held-out part (fnv1a64(_id) % 8 == 0) is for
                         evaluation, the rest is added to training  [../shared/data/hotpotqa/hotpot_dev_sample.jsonl]
+  --retrieval FILE      ranked passages of the training questions (hoprag-retrieve / hoprag-rerank output over
+                        the train and dev files; repeat the flag or give a comma list for several files): the
+                        curriculum's candidates and hard negatives. Without it: BM25 over each question's own
+                        10 paragraphs (gold almost always among them)
+  --eval-retrieval FILE ranked passages of the held-out questions: evaluation (and `best`) on retrieved
+                        contexts; without it on each question's own paragraphs
+  --unit chunk|paragraph  passage unit of the corpus; the ranked files must use the same  [chunk]
+  --forced-epochs X     curriculum: gold passages + hard negatives forced in for the first X epochs  [0.5]
+  --mix-epochs X        then forced with a probability falling linearly to 0 over X epochs; pure
+                        retrieval after (gold may be missing: target "insufficient context")  [1.0]
   --seed S              random seed (adapter init, curriculum, order)  [0]
   --epochs N            passes over the training questions  [2]
   --max-steps N         stop after N optimiser steps in total (0: epochs decide)  [0]
@@ -43,7 +53,8 @@ QLoRA fine-tuning of generator<nf4, lora<16, 32, all-linear>> on HotpotQA with c
   --accumulation N      micro-batches (of 1 example) per optimiser step  [8]
   --warmup-steps N      linear warm-up, then cosine decay to 10%  [10]
   --max-grad-norm X     global-norm clipping (0: off)  [1.0]
-  --max-tokens N        tokens per example (prompt + target + end); passages dropped to fit  [512]
+  --max-tokens N        tokens per example (prompt + target + end); passages dropped to fit, the
+                        curriculum's least wanted first; train at the budget you answer with  [640]
   --passages N          passages per bundle  [10]
   --format F            chat|plain prompt  [chat]
   --eval-steps N        evaluate every N optimiser steps  [50]
@@ -143,8 +154,8 @@ int run(int argc, char** argv) {
     return program::run_on_device("hoprag-train-generator", rc.device, [&]<class Backend>() {
         components::generator_task<components::generator<quant::nf4, adapters::lora<16, 32>, Backend>> task(tc, rc.model, rc.max_steps,
                                                                                                           rc.checkpointing);
-        std::fprintf(stderr, "hoprag-train-generator: %zu training questions, %zu held-out eval questions, %lld optimiser steps\n",
-                     task.training_questions(), task.eval_questions(), static_cast<long long>(task.total_steps()));
+        std::fprintf(stderr, "hoprag-train-generator: %zu training questions, %zu held-out eval questions, %lld optimiser steps\nhoprag-train-generator: %s\n",
+                     task.training_questions(), task.eval_questions(), static_cast<long long>(task.total_steps()), task.curriculum_note().c_str());
         const train::loop_options lo{.out = rc.out, .artifact = "adapter", .best_metric = "eval_f1", .base_model = rc.model,
                                      .resume = rc.resume, .tensorboard = rc.tensorboard, .keep_last = rc.keep_last,
                                      .save_steps = rc.save_steps, .eval_steps = rc.eval_steps, .session_steps = rc.session_steps,

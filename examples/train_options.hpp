@@ -3,7 +3,9 @@
 // for run control, each with a static `field_names` array) are filled from --config FILE.yaml
 // (keys as the flags without --, '-' or '_') and then from command-line flags, which override it.
 // `--resume` and `--no-tensorboard` set run_config::resume / tensorboard; `--help` throws
-// usage_error("") (the caller prints its usage text).
+// usage_error("") (the caller prints its usage text). A train_config may name list options in a
+// static `list_fields` array: their values are comma-separated lists, and a flag given twice on the
+// command line adds to the list instead of replacing it.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -11,6 +13,7 @@
 #include <boost/pfr.hpp>
 
 #include <cstddef>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -57,6 +60,17 @@ void set_option(T& t, R& r, const std::string& key, const std::string& value, co
     if (!set_field(t, key, value, origin) && !set_field(r, key, value, origin)) throw usage_error(origin + ": unknown option '" + key + "'");
 }
 
+/// Whether `key` names a list option of `T` (its optional `list_fields`: comma-separated values,
+/// and a repeated command-line flag adds to the list).
+template <class T>
+bool list_field(const std::string& key) {
+    if constexpr (requires { T::list_fields; }) {
+        for (const auto f : T::list_fields)
+            if (f == key) return true;
+    }
+    return false;
+}
+
 /// Fills `t` and `r` from --config (pass 1) and the other flags (pass 2).
 template <class T, class R>
 void parse_config_and_flags(int argc, char** argv, T& t, R& r) {
@@ -77,6 +91,7 @@ void parse_config_and_flags(int argc, char** argv, T& t, R& r) {
             set_option(t, r, key, kv.second.as<std::string>(), file + ": key '" + key + "'");
         }
     }
+    std::map<std::string, std::string> list_values;  // list options given on the command line so far
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--help") throw usage_error("");
@@ -93,7 +108,8 @@ void parse_config_and_flags(int argc, char** argv, T& t, R& r) {
         if (i + 1 >= argc) throw usage_error(a + " needs a value");
         const std::string value = argv[++i];
         if (key == "config") continue;
-        set_option(t, r, key, value, "command line: " + a);
+        if (list_field<T>(key) && !list_values[key].empty()) list_values[key] += ",";
+        set_option(t, r, key, list_field<T>(key) ? list_values[key] += value : value, "command line: " + a);
     }
 }
 

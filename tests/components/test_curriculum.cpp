@@ -2,11 +2,15 @@
 // (and a type without `name` does not), bundles are deterministic for a seed (also when built in
 // another order or on two threads) and change with the seed, gold is present whenever forced and
 // per schedule/epoch as specified, k is respected, the ranked order follows retrieval rank, and the
-// annealed mix forces gold in the expected share of examples (within 4 binomial standard deviations).
+// annealed mix forces gold in the expected share of examples (within 4 binomial standard deviations),
+// and candidates read from ranked-passage lists map onto the corpus (unknown passages counted, a
+// question without a list refused).
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "hoprag/components/curriculum.hpp"
@@ -181,6 +185,12 @@ TEST_CASE("curriculum: annealed_mix forces gold in the scheduled share", "[compo
     CHECK(mix.probability({0, 0, n}) == 1.0);
     CHECK(mix.probability({2, 0, n}) == Approx(0.5));
     CHECK(mix.probability({4, 0, n}) == 0.0);
+    const annealed_mix staged{.epochs = 1.0, .hold = 0.5};  // forced, mixed, pure in a 2-epoch run
+    CHECK(staged.probability({0, n / 2 - 1, n}) == 1.0);
+    CHECK(staged.probability({1, 0, n}) == Approx(0.5));
+    CHECK(staged.probability({1, n / 2, n}) == 0.0);
+    CHECK(staged.probability({1, n - 1, n}) == 0.0);
+    CHECK(annealed_mix{.epochs = 0, .hold = 1}.probability({1, 0, n}) == 0.0);
     for (std::size_t e = 0; e < 5; ++e) {
         double expected = 0, var = 0;
         std::size_t forced = 0;
@@ -194,4 +204,45 @@ TEST_CASE("curriculum: annealed_mix forces gold in the scheduled share", "[compo
         INFO("epoch " << e << ": forced " << forced << ", expected " << expected);
         CHECK(std::abs(double(forced) - expected) <= 4 * std::sqrt(var) + 1);
     }
+}
+
+TEST_CASE("curriculum: candidates from ranked-passage lists, matched to the corpus by title and text", "[components][curriculum]") {
+    const auto& d = shared_fixture();
+    // Each question's list: its non-gold own passages best-ranked by BM25, then a passage of another
+    // corpus (unmatched), then its gold passages last; question 0 also lists a repeat.
+    std::unordered_map<std::string, std::vector<passage>> lists;
+    for (const auto& r : d.records) {
+        const auto ranked = rank_passages(d.bm, r.question, d.c, context_passages(d.c, r));
+        const auto gold = supporting_passages(d.c, r);
+        auto& l = lists[r.id];
+        for (const auto i : ranked.passages)
+            if (!std::binary_search(gold.begin(), gold.end(), i)) l.push_back(d.c[i]);
+        l.push_back({.title = r.context.at(0).title, .text = "text that no corpus passage has"});
+        for (const auto g : gold) l.push_back(d.c[g]);
+    }
+    lists[d.records[0].id].push_back(lists[d.records[0].id].front());
+    curriculum_options o;
+    o.k = 4;
+    o.hard_negatives = 2;
+    std::size_t unmatched = 0;
+    const auto cur = curriculum<forced_gold<1>>::from_rankings(d.c, d.records, lists, o, {}, &unmatched);
+    CHECK(unmatched == d.records.size());
+    for (std::size_t j = 0; j < d.records.size(); j += 11) {
+        const auto& r = d.records[j];
+        const auto gold = supporting_passages(d.c, r);
+        const auto& l = lists.at(r.id);
+        const auto forced = cur.bundle(0, j);
+        CHECK(has_all_gold(forced, d.c, r));
+        // the forced gold gets the highest priority scores, so prompt fitting drops it last
+        for (std::size_t p = 0; p < forced.passages.size(); ++p)
+            if (forced.passages[p].gold) CHECK(forced.passages[p].score > float(forced.passages.size() - gold.size()));
+        const auto pure = cur.bundle(1, j);  // the top 4 of the list, all non-gold when the list has 4 non-gold passages
+        if (l.size() >= gold.size() + 5) {
+            CHECK(pure.target == "<answer>insufficient context");
+            for (const auto i : pure.shown) CHECK_FALSE(std::binary_search(gold.begin(), gold.end(), i));
+        }
+    }
+    lists.erase(d.records[5].id);
+    CHECK_THROWS_WITH((curriculum<forced_gold<1>>::from_rankings(d.c, d.records, lists, o)),
+                      Catch::Contains(d.records[5].id) && Catch::Contains("no ranked passages"));
 }

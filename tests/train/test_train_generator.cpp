@@ -6,7 +6,9 @@
 // (--session-steps, and at a window boundary the --time-limit path) then resumed ends with the same
 // adapter bytes as the uninterrupted run, across an epoch boundary. --plan prints the memory plan
 // and refuses a budget that is too small, naming the largest term. Bad configuration exits 2 with one
-// line naming the option; a missing model exits 1.
+// line naming the option; a missing model exits 1. With --retrieval / --eval-retrieval the curriculum
+// and the evaluation read ranked-passage files (repeated flag = list), and a training question
+// missing from them is refused.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -19,6 +21,9 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/data/heldout_split.hpp"
+#include "hoprag/data/hotpotqa.hpp"
+#include "hoprag/data/passage_unit.hpp"
+#include "hoprag/data/ranked_passage_file.hpp"
 #include "hoprag/io/safetensors.hpp"
 #include "hoprag/train/artifact_store.hpp"
 #include "support/files.hpp"
@@ -191,6 +196,51 @@ TEST_CASE("hoprag-train-generator: same seed gives the same adapter bytes, and r
         CHECK(fr.at("checkpoint.safetensors") == fa.at("checkpoint.safetensors"));
         CHECK(r.last.at("final_loss") == a.last.at("final_loss"));
     }
+}
+
+TEST_CASE("hoprag-train-generator --retrieval: the curriculum and the evaluation read ranked-passage files", "[train_generator][program]") {
+    const auto model = tiny_model();
+    const auto data = tiny_data();
+    const auto dir = test::fresh_dir("train-generator-retrieval");
+    // each question's "retrieval": its own paragraphs (paragraph unit) in reverse order, gold last
+    const auto write_ranks = [&](const fs::path& questions, const fs::path& out, data::split_part part) {
+        const auto records = data::load_all(questions);
+        const auto c = data::unit_corpus(records, data::passage_unit::paragraph);
+        std::ofstream f(out);
+        for (const auto& r : records) {
+            if (!data::in_split(r.id, part)) continue;
+            std::vector<data::passage> ps;
+            for (auto it = r.context.rbegin(); it != r.context.rend(); ++it) ps.push_back(c[c.passages_of(it->title).first]);
+            std::stable_partition(ps.begin(), ps.end(), [&](const data::passage& p) { return !data::holds_support(p, r); });
+            f << data::ranked_passages_line(r.id, ps);
+        }
+    };
+    write_ranks(data.first, dir / "train-ranks.jsonl", data::split_part::all);
+    write_ranks(data.second, dir / "dev-ranks.jsonl", data::split_part::training);
+    write_ranks(data.second, dir / "heldout-ranks.jsonl", data::split_part::heldout);
+    const std::string args = common_args(model, data) + " --unit paragraph --retrieval '" + (dir / "train-ranks.jsonl").string() +
+                             "' --retrieval '" + (dir / "dev-ranks.jsonl").string() + "' --eval-retrieval '" + (dir / "heldout-ranks.jsonl").string() +
+                             "' --forced-epochs 0.2 --mix-epochs 0.4 --eval-steps 8 --out '";
+    const auto a = run("retrieval", args + (dir / "a").string() + "'");
+    INFO(a.err);
+    REQUIRE(a.code == 0);
+    CHECK(a.last.at("steps") == 8);
+    CHECK(a.err.find("candidates: ranked lists of") != std::string::npos);
+    CHECK(a.err.find("(0 ranked passages not in the corpus)") != std::string::npos);
+    const auto metrics = test::lines_of(dir / "a" / "metrics.jsonl");
+    bool evaluated = false;
+    for (const auto& l : metrics) {
+        const auto j = nlohmann::json::parse(l);
+        if (!j.contains("eval_supported_answer_rate")) continue;
+        evaluated = true;
+        CHECK(j.contains("eval_citation_precision"));
+    }
+    CHECK(evaluated);
+    // without the dev questions' ranks, training questions have no candidates: refused naming one
+    const auto b = run("retrieval-missing", common_args(model, data) + " --retrieval '" + (dir / "train-ranks.jsonl").string() + "' --out '" +
+                                                (dir / "b").string() + "'");
+    CHECK(b.code == 1);
+    CHECK(b.err.find("has no ranked passages") != std::string::npos);
 }
 
 TEST_CASE("hoprag-train-generator --plan prints the memory plan and refuses a budget that is too small", "[train_generator][program]") {

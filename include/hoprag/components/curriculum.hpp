@@ -1,7 +1,10 @@
 // curriculum<Schedule> (the design's Curriculum<Schedule>): mixes the generator's training bundles. Input: questions,
-// the pooled corpus, and per question its retrieval candidates (ranked passage indices with scores, from the retriever
-// or, until it lands, from a pluggable passage_scorer over the question's context paragraphs).
-// Output per (epoch, example): a training_bundle with at most k passages.
+// the pooled corpus, and per question its retrieval candidates (ranked passage indices with scores: from ranked-passage
+// lists -- the dense retriever's or the reranker's output, `from_rankings` -- or from a pluggable passage_scorer over the
+// question's own context paragraphs, `from_scorer`).
+// Output per (epoch, example): a training_bundle with at most k passages, each scored by its
+// selection priority (k for the first chosen, down to 1), so a prompt that cannot show them all
+// drops the least wanted first (forced gold last).
 //  * gold forced (the schedule says so): the question's gold passages (those holding a supporting
 //    fact; at most k, best-ranked first), then its hard negatives (at most
 //    `curriculum_options::hard_negatives`, best first), then the remaining candidates by rank, up to k;
@@ -93,6 +96,39 @@ public:
         return curriculum(c, records, std::move(in), options, schedule);
     }
 
+    /// Candidates and hard negatives from ranked passage lists ("_id" -> passages best first: the
+    /// retriever's or reranker's output for these questions, data/ranked_passage_file.hpp). Passages
+    /// are matched to the corpus by title and text; those not in it (another corpus or passage unit)
+    /// are skipped and counted in `unmatched` when given. Throws format_error naming the first
+    /// question that has no list.
+    static curriculum from_rankings(const data::corpus& c, std::span<const data::hotpot_record> records,
+                                    const std::unordered_map<std::string, std::vector<data::passage>>& lists,
+                                    curriculum_options options = {}, Schedule schedule = {}, std::size_t* unmatched = nullptr) {
+        std::vector<curriculum_input> in;
+        in.reserve(records.size());
+        std::size_t missed = 0;
+        for (const auto& r : records) {
+            const auto it = lists.find(r.id);
+            if (it == lists.end())
+                throw format_error("curriculum: question \"" + r.id + "\" has no ranked passages (retrieve or rerank every training question)");
+            curriculum_input x;
+            for (const auto& p : it->second) {
+                const auto i = c.find(p.title, p.text);
+                if (!i) {
+                    ++missed;
+                    continue;
+                }
+                if (std::find(x.candidates.passages.begin(), x.candidates.passages.end(), *i) != x.candidates.passages.end()) continue;
+                x.candidates.passages.push_back(*i);
+                x.candidates.scores.push_back(p.score);
+            }
+            x.hard_negatives = data::hard_negatives(c, r, x.candidates, options.hard_negatives);
+            in.push_back(std::move(x));
+        }
+        if (unmatched) *unmatched = missed;
+        return curriculum(c, records, std::move(in), options, schedule);
+    }
+
     [[nodiscard]] std::size_t size() const { return records_.size(); }
     [[nodiscard]] const curriculum_options& options() const { return options_; }
     [[nodiscard]] const Schedule& schedule() const { return schedule_; }
@@ -132,6 +168,8 @@ public:
             if (chosen.size() == options_.k) break;
             if (std::find(chosen.begin(), chosen.end(), p) == chosen.end()) chosen.push_back(p);
         }
+        std::unordered_map<std::uint32_t, float> priority;  // selection order as a score: fitting drops the last chosen first
+        for (std::size_t i = 0; i < chosen.size(); ++i) priority[chosen[i]] = float(chosen.size() - i);
         const auto s = stream(epoch, example);
         if (options_.order == passage_order::shuffled) {
             for (std::size_t i = chosen.size(); i > 1; --i)
@@ -142,6 +180,7 @@ public:
             });
         }
         auto b = data::make_bundle(*corpus_, records_[example], chosen);
+        for (std::size_t i = 0; i < b.passages.size(); ++i) b.passages[i].score = priority.at(b.shown[i]);
         b.gold_forced = forced;
         b.epoch = epoch;
         return b;

@@ -3,8 +3,8 @@
 //     bool force_gold(schedule_point p, float u) const;   // u: uniform in [0, 1), fixed per point
 //     static constexpr std::string_view name;
 // Provided: `forced_gold<E>` (gold forced for epochs 0..E-1, pure retrieval afterwards),
-// `pure_retrieval` (never forced) and `annealed_mix` (forced with probability falling linearly
-// from 1 at the first step to 0 at step `epochs * examples_per_epoch`, a step being one example).
+// `pure_retrieval` (never forced) and `annealed_mix` (forced for `hold` epochs, then with a
+// probability falling linearly to 0 over `epochs` epochs: gold forced early, a mix, pure retrieval late).
 #pragma once
 
 #include <concepts>
@@ -50,16 +50,21 @@ struct pure_retrieval {
     [[nodiscard]] bool force_gold(schedule_point, float) const { return false; }
 };
 
-/// Gold forced with probability 1 - step / (epochs * examples_per_epoch), clamped at 0, where
-/// step = epoch * examples_per_epoch + example.
+/// Gold forced for the first `hold` epochs, then with a probability falling linearly to 0 over the
+/// next `epochs` epochs, then never (pure retrieval). Position t = epoch + example /
+/// examples_per_epoch, in epochs: probability 1 for t < hold, 1 - (t - hold) / epochs after,
+/// clamped at 0. Fractional values are fine (hold 0.5: gold forced in the first half of epoch 0).
 struct annealed_mix {
     static constexpr std::string_view name = "annealed_mix";
-    std::size_t epochs = 1;  ///< epochs over which the probability decays to 0 (0 acts as 1)
+    double epochs = 1;  ///< epochs over which the probability decays to 0 (<= 0: drops at once)
+    double hold = 0;    ///< epochs at probability 1 before the decay starts
 
     [[nodiscard]] double probability(schedule_point p) const {
         const double n = double(p.examples_per_epoch ? p.examples_per_epoch : 1);
-        const double step = double(p.epoch) * n + double(p.example);
-        const double r = 1.0 - step / (double(epochs ? epochs : 1) * n);
+        const double t = double(p.epoch) + double(p.example) / n;
+        if (t < hold) return 1;
+        if (epochs <= 0) return 0;
+        const double r = 1.0 - (t - hold) / epochs;
         return r > 0 ? r : 0;
     }
     [[nodiscard]] bool force_gold(schedule_point p, float u) const { return double(u) < probability(p); }

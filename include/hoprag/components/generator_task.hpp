@@ -1,13 +1,19 @@
 // QLoRA fine-tuning of a generator<Quant, Adapter, Backend> on HotpotQA bundles with cited targets,
 // as a `train::training_task` (hoprag-train-generator). Data: the train file plus the dev questions
-// outside the held-out split (data/heldout_split.hpp); the curriculum (forced_gold<1>: gold
-// passages forced in during epoch 0, BM25-retrieved contexts from epoch 1 on) makes one bundle per
-// question and epoch; examples are visited in train::epoch_order (stream 2000 + epoch), batch 1 with
+// outside the held-out split (data/heldout_split.hpp). The curriculum (annealed_mix: gold passages
+// forced in with hard negatives for --forced-epochs, then forced with a falling probability over
+// --mix-epochs, then pure retrieval where gold may be missing and the target becomes "insufficient
+// context") makes one bundle per question and epoch from each question's ranked candidates: the
+// ranked-passage files of --retrieval (hoprag-retrieve / hoprag-rerank output for the training
+// questions, matched to the pooled corpus of --unit passages) or, without them, BM25 over its own
+// paragraphs. Examples are visited in train::epoch_order (stream 2000 + epoch), batch 1 with
 // --accumulation micro-batches per optimiser step, so a step ends at a window boundary and a
 // checkpoint never holds partial gradients. AdamW + warm-up/cosine + global-norm clipping on every
-// LoRA A and B. Evaluation: answer F1 of greedy answers on the first --eval-questions held-out
-// questions with their own paragraphs ("eval_f1", "eval_em", "eval_sp_f1", "eval_joint_f1").
-// Checkpoints add the adapter as a PEFT folder (hoprag-answer --artifacts loads it).
+// LoRA A and B. Evaluation: greedy answers to the first --eval-questions held-out questions with
+// their ranked passages (--eval-retrieval; `best` is then chosen on retrieved contexts) or their
+// own paragraphs: "eval_f1", "eval_em", "eval_sp_f1", "eval_joint_f1", the supported-answer and
+// citation-precision rates and the abstention count. Checkpoints add the adapter as a PEFT folder
+// (hoprag-answer --artifacts loads it).
 #pragma once
 
 #include <algorithm>
@@ -16,18 +22,23 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <sstream>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "hoprag/adapters/lora_grads.hpp"
+#include "hoprag/components/answer_tally.hpp"
 #include "hoprag/components/answerer.hpp"
 #include "hoprag/components/curriculum.hpp"
 #include "hoprag/data/heldout_split.hpp"
 #include "hoprag/data/hotpotqa.hpp"
+#include "hoprag/data/passage_unit.hpp"
 #include "hoprag/data/prompt.hpp"
+#include "hoprag/data/ranked_passage_file.hpp"
 #include "hoprag/eval/hotpot_metrics.hpp"
 #include "hoprag/models/llama/lora_optimizer.hpp"
 #include "hoprag/models/llama/train.hpp"
@@ -44,13 +55,18 @@ namespace hoprag::components {
 struct generator_train_config {
     std::string train = "../shared/data/hotpotqa/hotpot_train_sample.jsonl";
     std::string dev = "../shared/data/hotpotqa/hotpot_dev_sample.jsonl";
-    std::int64_t seed = 0, epochs = 2, accumulation = 8, warmup_steps = 10, max_tokens = 512, passages = 10;
+    std::string retrieval;       ///< comma-separated ranked-passage files of the training questions (empty: BM25 over own paragraphs)
+    std::string eval_retrieval;  ///< ranked-passage file of the held-out questions (empty: their own paragraphs)
+    std::string unit = "chunk";  ///< passage unit of the corpus (and of the ranked files)
+    std::int64_t seed = 0, epochs = 2, accumulation = 8, warmup_steps = 10, max_tokens = 640, passages = 10;
+    double forced_epochs = 0.5, mix_epochs = 1.0;  ///< curriculum: gold forced, then mixed, then pure retrieval
     double lr = 5e-4, weight_decay = 0.01, max_grad_norm = 1.0;
     std::string format = "chat";
     std::int64_t eval_questions = 16, max_new_tokens = 24;
-    static constexpr std::array<std::string_view, 14> field_names{
-        "train", "dev", "seed", "epochs", "accumulation", "warmup_steps", "max_tokens", "passages", "lr", "weight_decay", "max_grad_norm",
-        "format", "eval_questions", "max_new_tokens"};
+    static constexpr std::array<std::string_view, 19> field_names{
+        "train",         "dev",       "retrieval", "eval_retrieval", "unit", "seed",         "epochs",       "accumulation", "warmup_steps", "max_tokens",
+        "passages",      "forced_epochs", "mix_epochs", "lr",        "weight_decay", "max_grad_norm", "format", "eval_questions", "max_new_tokens"};
+    static constexpr std::array<std::string_view, 1> list_fields{"retrieval"};
 };
 
 /// Throws config_error (naming the option as its flag) when `c` cannot be trained.
@@ -58,7 +74,9 @@ inline void validate(const generator_train_config& c) {
     if (c.epochs < 1 || c.accumulation < 1 || c.warmup_steps < 0 || c.max_tokens < 16 || c.passages < 1 || c.eval_questions < 1 ||
         c.max_new_tokens < 1 || !(c.lr > 0))
         throw config_error("need --epochs, --accumulation, --passages, --eval-questions, --max-new-tokens >= 1, --max-tokens >= 16, --lr > 0");
+    if (!(c.forced_epochs >= 0) || !(c.mix_epochs >= 0)) throw config_error("need --forced-epochs and --mix-epochs >= 0");
     if (c.format != "chat" && c.format != "plain") throw config_error("--format must be chat or plain, got '" + c.format + "'");
+    (void)data::parse_passage_unit(c.unit);
 }
 
 /// The fine-tuning task of generator `Generator` (an Adapter::enabled generator) loaded from
@@ -140,32 +158,73 @@ public:
                 .tokens_per_s = tps};
     }
 
-    /// Greedy answers to the held-out questions with their own paragraphs, official metrics.
+    /// Greedy answers to the held-out questions (their ranked passages with --eval-retrieval, else
+    /// their own paragraphs), official metrics and the citation rates.
     train::metric_values evaluate(const train::training_state&) {
         answer_options ao;
         ao.prompt = po_;
         ao.max_new_tokens = tc_.max_new_tokens;
-        eval::hotpot_predictions pred;
+        answer_tally tally;
         for (const auto& r : eval_set_) {
-            const auto res = answer_question(gen_, tok_, r.question, own_paragraph_contexts(r), ao);
-            pred.answer[r.id] = res.prediction.answer;
-            pred.sp[r.id] = res.prediction.sp;
+            const auto ranked = eval_lists_.find(r.id);
+            const auto contexts = ranked == eval_lists_.end() ? own_paragraph_contexts(r) : ranked_contexts(r, ranked->second, eval_sentences_);
+            tally.add(r.id, answer_question(gen_, tok_, r.question, contexts, ao));
         }
-        const auto s = eval::evaluate_hotpot(eval_set_, pred).overall;
-        return {{"eval_f1", s.answer.f1}, {"eval_em", s.answer.em}, {"eval_sp_f1", s.sp.f1}, {"eval_joint_f1", s.joint.f1}};
+        const auto q = tally.quality(eval_set_);
+        const auto& m = q.at("metrics");
+        return {{"eval_f1", m.at("f1")},
+                {"eval_em", m.at("em")},
+                {"eval_sp_f1", m.at("sp_f1")},
+                {"eval_joint_f1", m.at("joint_f1")},
+                {"eval_supported_answer_rate", q.at("supported_answer_rate")},
+                {"eval_citation_precision", q.at("citation_precision_rate")},
+                {"eval_abstentions", double(q.at("abstentions").get<std::size_t>())}};
     }
 
+    /// Where the curriculum's candidates come from, and its schedule (one line for the log).
+    [[nodiscard]] const std::string& curriculum_note() const { return note_; }
+
 private:
-    curriculum<forced_gold<1>> make_curriculum() {
+    curriculum<annealed_mix> make_curriculum() {
         const auto dev = data::load_all(tc_.dev);
         for (auto& r : data::select_split(dev, data::split_part::training)) records_.push_back(std::move(r));
-        eval_set_ = data::select_split(dev, data::split_part::heldout);
-        if (eval_set_.size() > static_cast<std::size_t>(tc_.eval_questions)) eval_set_.resize(static_cast<std::size_t>(tc_.eval_questions));
-        corpus_ = data::build_corpus(records_, data::whitespace_counter{});
-        const data::bm25_scorer bm(corpus_);
+        const auto heldout = data::select_split(dev, data::split_part::heldout);
+        eval_set_.assign(heldout.begin(), heldout.begin() + std::ptrdiff_t(std::min<std::size_t>(heldout.size(), std::size_t(tc_.eval_questions))));
+        const auto unit = data::parse_passage_unit(tc_.unit);
         curriculum_options co;
         co.k = static_cast<std::size_t>(tc_.passages), co.seed = static_cast<std::uint64_t>(tc_.seed);
-        return curriculum<forced_gold<1>>::from_scorer(corpus_, records_, bm, co);
+        const annealed_mix schedule{.epochs = tc_.mix_epochs, .hold = tc_.forced_epochs};
+        note_ = "curriculum: gold forced for " + fixed(tc_.forced_epochs) + " epochs, then mixed over " + fixed(tc_.mix_epochs) +
+                ", then pure retrieval; " + std::string(data::unit_name(unit)) + " passages; ";
+        if (!tc_.eval_retrieval.empty()) {
+            eval_sentences_ = data::sentence_counts(heldout);
+            auto lists = data::read_ranked_passages(tc_.eval_retrieval, static_cast<std::size_t>(tc_.passages));
+            for (const auto& r : eval_set_) {
+                const auto it = lists.by_id.find(r.id);
+                if (it == lists.by_id.end())
+                    throw format_error(tc_.eval_retrieval + ": held-out question \"" + r.id + "\" has no ranked passages (--eval-retrieval)");
+                eval_lists_.emplace(r.id, std::move(it->second));
+            }
+        }
+        if (tc_.retrieval.empty()) {
+            corpus_ = data::unit_corpus(records_, unit);
+            note_ += "candidates: BM25 over each question's own paragraphs";
+            return curriculum<annealed_mix>::from_scorer(corpus_, records_, data::bm25_scorer(corpus_), co, schedule);
+        }
+        // the passages a ranked list may name: every paragraph of the train and dev files
+        std::vector<data::hotpot_record> pool = records_;
+        pool.insert(pool.end(), heldout.begin(), heldout.end());
+        corpus_ = data::unit_corpus(pool, unit);
+        const auto lists = data::read_ranked_passage_files(tc_.retrieval);
+        std::size_t unmatched = 0;
+        auto cur = curriculum<annealed_mix>::from_rankings(corpus_, records_, lists.by_id, co, schedule, &unmatched);
+        note_ += "candidates: ranked lists of " + tc_.retrieval + " (" + std::to_string(unmatched) + " ranked passages not in the corpus)";
+        return cur;
+    }
+    static std::string fixed(double x) {
+        std::ostringstream o;
+        o << x;
+        return o.str();
     }
     /// f(param, m, v) for every LoRA A and B in the order of the optimiser's tensors (layer, target, A then B).
     template <class F>
@@ -189,7 +248,10 @@ private:
     models::llama::lora_optimizer<context> opt_;
     std::vector<data::hotpot_record> records_, eval_set_;
     data::corpus corpus_;
-    curriculum<forced_gold<1>> cur_;
+    std::unordered_map<std::string, std::vector<data::passage>> eval_lists_;  // held-out "_id" -> ranked passages (--eval-retrieval)
+    std::unordered_map<std::string, std::int64_t> eval_sentences_;
+    std::string note_;
+    curriculum<annealed_mix> cur_;
     std::int64_t total_ = 0;
     train::warmup_cosine_lr sched_{1.0f, 0, 1, 0.1f};
     data::prompt_options po_;

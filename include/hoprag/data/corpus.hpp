@@ -135,6 +135,15 @@ public:
         return std::nullopt;
     }
 
+    /// Index of the passage of paragraph `title` whose text is `text` (a passage read back from a
+    /// ranked-passage file), or nullopt.
+    [[nodiscard]] std::optional<std::uint32_t> find(std::string_view title, std::string_view text) const {
+        const auto [first, count] = passages_of(title);
+        for (std::uint32_t i = first; i < first + count; ++i)
+            if (passages_[i].text == text) return i;
+        return std::nullopt;
+    }
+
     /// Whether `p` is the copy kept under its title (same sentences), i.e. its sentence ids are
     /// valid in this corpus.
     [[nodiscard]] bool holds(const paragraph& p) const {

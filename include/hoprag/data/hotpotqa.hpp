@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "hoprag/core/error.hpp"
+#include "hoprag/data/file_list.hpp"
 #include "hoprag/data/hotpotqa_record.hpp"
 #include "hoprag/data/json_record_stream.hpp"
 
@@ -212,13 +213,8 @@ inline std::vector<hotpot_record> load_all(const std::filesystem::path& path, co
 /// The records of every file in the comma-separated list `files`, file after file (empty names skipped).
 inline std::vector<hotpot_record> load_files(std::string_view files, const load_options& options = {}) {
     std::vector<hotpot_record> out;
-    while (!files.empty()) {
-        const auto comma = files.find(',');
-        const auto name = files.substr(0, comma);
-        if (!name.empty())
-            for (auto& r : load_all(std::filesystem::path(name), options)) out.push_back(std::move(r));
-        files = comma == std::string_view::npos ? std::string_view{} : files.substr(comma + 1);
-    }
+    for (const auto& name : file_list(files))
+        for (auto& r : load_all(std::filesystem::path(name), options)) out.push_back(std::move(r));
     return out;
 }
 

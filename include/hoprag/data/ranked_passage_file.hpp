@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/core/error.hpp"
+#include "hoprag/data/file_list.hpp"
 #include "hoprag/data/json_record_stream.hpp"
 #include "hoprag/data/passage.hpp"
 
@@ -86,6 +87,23 @@ struct ranked_passage_file {
         }
         if (!out.by_id.emplace(id_text, std::move(list)).second) fail("duplicate _id \"" + id_text + "\"");
         out.order.push_back(std::move(id_text));
+    }
+    return out;
+}
+
+/// The ranked-passage files of the comma-separated list `files` merged (ids in file order); a
+/// question ranked in two of them raises format_error naming both files.
+[[nodiscard]] inline ranked_passage_file read_ranked_passage_files(std::string_view files, std::size_t top = 0, bool keep_text = true) {
+    ranked_passage_file out;
+    std::unordered_map<std::string, std::string> origin;  // "_id" -> file
+    for (const auto& name : file_list(files)) {
+        auto part = read_ranked_passages(name, top, keep_text);
+        for (auto& id : part.order) {
+            if (const auto [it, fresh] = origin.emplace(id, name); !fresh)
+                throw format_error(name + ": question \"" + id + "\" is also ranked in " + it->second);
+            out.by_id.emplace(id, std::move(part.by_id.at(id)));
+            out.order.push_back(std::move(id));
+        }
     }
     return out;
 }
