@@ -44,7 +44,8 @@ Model:
   --artifacts DIR       artifact store of hoprag-train-generator: loads alias "best" of artifact
                         "adapter" (--artifact-ref REF picks another version or alias)
 Input and output:
-  --questions FILE      HotpotQA questions (answers and supporting facts used only for metrics)
+  --questions FILE      HotpotQA questions (answers and supporting facts used only for metrics; the
+                        test format too) or, with --retrieved, plain text with one question per line
   --split all|heldout|training  held-out rule: fnv1a64("_id") % 8 == 0 (default all)
   --limit N             only the first N questions (after --split)
   --retrieved FILE      ranked passages, JSON Lines {"_id", "passages": [{"title", "chunk", "score"}]}
@@ -54,7 +55,8 @@ Input and output:
 Prompt and generation:
   --format chat|plain   ChatML user turn (default) or the bare prompt
   --max-tokens N        prompt + generation budget in tokens; passages are dropped to fit,
-                        lowest-ranked non-gold first (default 1024)
+                        lowest-ranked non-gold first; answer at the budget the adapter was
+                        trained at (default 640, hoprag-train-generator's)
   --max-new-tokens N    generated tokens at most (default 32)
   --help                show this text
 Output: the last line of stdout is {"questions", "answered", "insufficient", "mean_latency_s",
@@ -97,7 +99,7 @@ options parse(int argc, char** argv) {
 
 template <class Backend>
 nlohmann::ordered_json run(const options& o) {
-    auto all = data::load_all(o.questions.file, {.require_labels = false, .require_context = o.retrieved.empty()});  // test format too
+    auto all = data::load_questions(o.questions.file, o.retrieved.empty());  // test format and plain text too
     const auto sentences = data::sentence_counts(all);  // pooled over the whole file
     const auto records = o.questions.select(std::move(all), prog);
     data::ranked_passage_file retrieved;

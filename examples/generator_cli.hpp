@@ -26,7 +26,7 @@ using program_lora = hoprag::adapters::lora<16, 32>;
 
 struct generator_flags {
     std::string model, quant = "nf4", adapter, artifacts, artifact_ref = "best", format = "chat";
-    std::size_t max_tokens = 1024, max_new_tokens = 32;
+    std::size_t max_tokens = 640, max_new_tokens = 32;  // 640: the budget hoprag-train-generator trains at
 
     /// Consumes argv[i] (and its value) if it is a generator flag (`model_flag` names the model's
     /// flag); returns whether it was.

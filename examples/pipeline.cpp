@@ -28,7 +28,9 @@ answer, and score the predictions with the official metrics. Writes PRED.json in
 format; per-question stage latencies on stderr; the last stdout line is one JSON summary.
 
 Questions:
-  --questions FILE      HotpotQA questions (answers and supporting facts used for metrics only)
+  --questions FILE      HotpotQA questions (answers and supporting facts used for metrics only; the
+                        test format and {"_id", "question"} lines too) or, with --index, plain text
+                        with one question per line ("_id" line-N)
   --split all|heldout|training  held-out rule: fnv1a64("_id") % 8 == 0  [all]
   --limit N             only the first N questions (after --split)
 Retrieval:
@@ -54,7 +56,8 @@ Generation:
   --adapter DIR         PEFT LoRA folder (rank 16, alpha 32, all linear layers)
   --artifacts DIR       hoprag-train-generator artifact store: alias --artifact-ref [best] of "adapter"
   --format chat|plain   prompt format  [chat]
-  --max-tokens N        prompt + generation budget; lowest-ranked passages dropped to fit  [1024]
+  --max-tokens N        prompt + generation budget; lowest-ranked passages dropped to fit; answer at
+                        the budget the adapter was trained at  [640]
   --max-new-tokens N    generated tokens at most  [32]
 Other:
   --out PRED.json       official prediction file (written durably)
@@ -149,7 +152,7 @@ template <class Backend>
 nlohmann::ordered_json run(const options& o) {
     namespace comp = components;
     // unlabelled questions are answered too; with an index they need no context paragraphs
-    const auto records = o.questions.select(data::load_all(o.questions.file, {.require_labels = false, .require_context = o.index.empty()}), prog);
+    const auto records = o.questions.select(data::load_questions(o.questions.file, o.index.empty()), prog);
     std::vector<data::passage> corpus;
     if (!o.index.empty()) corpus = cli::load_corpus(o.corpus, o.enc.limit, o.enc.unit, prog);
     return cli::dispatch_types<Backend>(o.enc, [&]<class B, class Pooling, class Storage>() {

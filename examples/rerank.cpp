@@ -98,7 +98,7 @@ int run(int argc, char** argv) {
 
     namespace comp = hoprag::components;
     std::unordered_map<std::string, hoprag::data::hotpot_record> by_id;
-    for (auto& r : hoprag::data::load_files(questions, {.require_labels = false, .require_context = false})) by_id.emplace(r.id, std::move(r));
+    for (auto& r : hoprag::data::load_files(questions, hoprag::data::question_input())) by_id.emplace(r.id, std::move(r));
     const auto ret = hoprag::data::read_ranked_passages(retrieval);
     return program::run_on_device("hoprag-rerank", device, [&]<class Backend>() {
         typename Backend::context ctx;

@@ -23,9 +23,10 @@ namespace {
 
 constexpr const char* usage = R"(usage: hoprag-retrieve --model DIR --index INDEX --corpus FILE [--corpus FILE...] --out OUT [options] QUESTIONS
 
-Encodes the questions of the HotpotQA file QUESTIONS and writes, for each, the top-k passages of
-INDEX to OUT as JSON Lines: {"_id": "...", "passages": [{"title", "chunk", "score"}, ...]}, best
-first. The corpus files (and --limit) must be those the index was built from: the index header's
+Encodes the questions of QUESTIONS (HotpotQA records, labelled or not, or plain text with one
+question per line, "_id" line-N) and writes, for each, the top-k passages of INDEX to OUT as JSON
+Lines: {"_id": "...", "passages": [{"title", "chunk", "score", "sentences": [first, last]}, ...]},
+best first. The corpus files (and --limit) must be those the index was built from: the index header's
 corpus hash, model, pooling and normalisation are checked and a mismatch is refused. The index
 kind (flat, ivf, hnsw) is read from the file; --nprobe and --ef-search override the search
 parameters stored in a FAISS index.
@@ -80,7 +81,7 @@ int main(int argc, char** argv) {
         if (index_path.empty() || out.empty() || corpus.empty() || questions_path.empty())
             throw cli::usage_error("--index, --corpus, --out and QUESTIONS are required");
         const auto passages = cli::load_corpus(corpus, flags.limit, flags.unit, prog);
-        const auto questions = hoprag::data::load_all(questions_path, {.require_labels = false, .require_context = false});
+        const auto questions = hoprag::data::load_questions(questions_path);
         std::cerr << prog << ": " << questions.size() << " questions from " << questions_path << "\n";
         return cli::dispatch(prog, flags, [&]<class Backend, class Pooling, class Storage>() {
             using context = typename Backend::context;

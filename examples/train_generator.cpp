@@ -32,8 +32,8 @@ QLoRA fine-tuning of generator<nf4, lora<16, 32, all-linear>> on HotpotQA with c
   --model PATH          base model: GGUF file or Hugging Face folder (tokenizer from it), required
   --out DIR             run folder: metrics.jsonl, tb/, artifacts/ (artifact "adapter"), required
   --resume              continue from the latest checkpoint in DIR/artifacts
-  --train FILE          HotpotQA training questions  [../shared/data/hotpotqa/hotpot_train_sample.jsonl]
-  --dev FILE            HotpotQA dev questions: the held-out part (fnv1a64(_id) % 8 == 0) is for
+  --train FILE          HotpotQA training questions (repeat or comma list)  [../shared/data/hotpotqa/hotpot_train_sample.jsonl]
+  --dev FILE            HotpotQA dev questions (repeat or comma list): the held-out part (fnv1a64(_id) % 8 == 0) is for
                         evaluation, the rest is added to training  [../shared/data/hotpotqa/hotpot_dev_sample.jsonl]
   --retrieval FILE      ranked passages of the training questions (hoprag-retrieve / hoprag-rerank output over
                         the train and dev files; repeat the flag or give a comma list for several files): the
@@ -41,6 +41,8 @@ QLoRA fine-tuning of generator<nf4, lora<16, 32, all-linear>> on HotpotQA with c
                         10 paragraphs (gold almost always among them)
   --eval-retrieval FILE ranked passages of the held-out questions: evaluation (and `best`) on retrieved
                         contexts; without it on each question's own paragraphs
+  --corpus FILE         HotpotQA files the ranked files' index was built from (repeat or comma list):
+                        their paragraphs are the passages a ranked list may name  [--train and --dev]
   --unit chunk|paragraph  passage unit of the corpus; the ranked files must use the same  [chunk]
   --forced-epochs X     curriculum: gold passages + hard negatives forced in for the first X epochs  [0.5]
   --mix-epochs X        then forced with a probability falling linearly to 0 over X epochs; pure

@@ -107,6 +107,23 @@ TEST_CASE("hoprag-pipeline: retrieve -> rerank -> generate -> metrics on 2 quest
         CHECK_FALSE(s3.contains("both_gold_kept_rate"));
         CHECK(eval::read_hotpot_predictions(dir / "bare.json").answer.size() == 2);
     }
+    SECTION("plain text, one question per line, over an index: answered as line-N; without an index refused") {
+        {
+            std::ofstream text(dir / "plain.txt");
+            for (const auto& r : data::load_all(q)) text << "\n" << r.question << "\r\n";
+        }
+        const std::string args = " --encoder '" + encoder + "' --generator '" + llm + "' --questions '" + (dir / "plain.txt").string() +
+                                 "' --max-tokens 300 --max-new-tokens 4 --k 5 --keep 3 --no-rerank --out '" + (dir / "plain.json").string() + "'";
+        REQUIRE(test::run_command(env + (bin / "hoprag-pipeline").string() + args + " --index '" + (dir / "x.idx").string() + "' --corpus '" +
+                                  q.string() + "' > '" + (dir / "out4").string() + "' 2>/dev/null") == 0);
+        CHECK(last_json(dir / "out4").at("questions") == 2);
+        CHECK(last_json(dir / "out4").at("scored_questions") == 0);
+        const auto plain = eval::read_hotpot_predictions(dir / "plain.json");
+        CHECK(plain.answer.count("line-2") == 1);  // a blank line before each question: lines 2 and 4
+        CHECK(plain.answer.count("line-4") == 1);
+        CHECK(test::run_command(env + (bin / "hoprag-pipeline").string() + args + " > /dev/null 2> '" + (dir / "err4").string() + "'") == 1);
+        CHECK(test::slurp(dir / "err4").find("plain-text questions have no context paragraphs") != std::string::npos);
+    }
     SECTION("--no-rerank without an index: own paragraphs, retrieval order") {
         const int rc2 = test::run_command(env + (bin / "hoprag-pipeline").string() + common + " --no-rerank --limit 1 --out '" +
                                           (dir / "pred2.json").string() + "' > '" + (dir / "out2").string() + "' 2> '" + (dir / "err2").string() + "'");

@@ -133,6 +133,23 @@ TEST_CASE("hotpotqa: empty inputs and tricky strings", "[data][hotpotqa]") {
     CHECK(r[0].context[1].sentences[1] == " b1 with \"quotes\" and ] }");
 }
 
+TEST_CASE("hotpotqa: questions to answer come as records or as plain text lines", "[data][hotpotqa]") {
+    const auto text = load_questions(write_file("q.txt", "  Who wrote it?\r\n\n \nWhich is older, A or B?  \n"));
+    REQUIRE(text.size() == 2);
+    CHECK(text[0].id == "line-1");
+    CHECK(text[0].question == "Who wrote it?");
+    CHECK(text[1].id == "line-4");
+    CHECK(text[1].question == "Which is older, A or B?");
+    CHECK(text[1].context.empty());
+    CHECK_THROWS_WITH(load_questions(write_file("q2.txt", "Who?\n"), true), Catch::Contains("plain-text questions have no context"));
+    const auto json = load_questions(write_file("q.jsonl", "\n {\"_id\": \"a\", \"question\": \"Q?\"}\n"));
+    REQUIRE(json.size() == 1);
+    CHECK(json[0].id == "a");
+    CHECK_THROWS_AS(load_questions(write_file("q3.jsonl", "{\"_id\": \"a\", \"question\": \"Q?\"}\n"), true), format_error);  // no context
+    CHECK(load_questions(write_file("q.json", "[" + good + "]"), true).size() == 1);
+    CHECK(load_questions(write_file("none.txt", "")).empty());
+}
+
 TEST_CASE("hotpotqa: bad records name file, index and _id", "[data][hotpotqa]") {
     struct bad_case {
         std::string record, needle;

@@ -57,16 +57,17 @@ struct generator_train_config {
     std::string dev = "../shared/data/hotpotqa/hotpot_dev_sample.jsonl";
     std::string retrieval;       ///< comma-separated ranked-passage files of the training questions (empty: BM25 over own paragraphs)
     std::string eval_retrieval;  ///< ranked-passage file of the held-out questions (empty: their own paragraphs)
+    std::string corpus;          ///< comma-separated HotpotQA files whose paragraphs the ranked files may name (empty: train and dev)
     std::string unit = "chunk";  ///< passage unit of the corpus (and of the ranked files)
     std::int64_t seed = 0, epochs = 2, accumulation = 8, warmup_steps = 10, max_tokens = 640, passages = 10;
     double forced_epochs = 0.5, mix_epochs = 1.0;  ///< curriculum: gold forced, then mixed, then pure retrieval
     double lr = 5e-4, weight_decay = 0.01, max_grad_norm = 1.0;
     std::string format = "chat";
     std::int64_t eval_questions = 16, max_new_tokens = 24;
-    static constexpr std::array<std::string_view, 19> field_names{
-        "train",         "dev",       "retrieval", "eval_retrieval", "unit", "seed",         "epochs",       "accumulation", "warmup_steps", "max_tokens",
+    static constexpr std::array<std::string_view, 20> field_names{
+        "train",         "dev",       "retrieval", "eval_retrieval", "corpus", "unit", "seed",         "epochs",       "accumulation", "warmup_steps", "max_tokens",
         "passages",      "forced_epochs", "mix_epochs", "lr",        "weight_decay", "max_grad_norm", "format", "eval_questions", "max_new_tokens"};
-    static constexpr std::array<std::string_view, 1> list_fields{"retrieval"};
+    static constexpr std::array<std::string_view, 4> list_fields{"train", "retrieval", "corpus", "dev"};
 };
 
 /// Throws config_error (naming the option as its flag) when `c` cannot be trained.
@@ -91,7 +92,7 @@ public:
           gen_(std::filesystem::is_directory(model) ? Generator::from_hf(ctx_, model, static_cast<std::uint64_t>(tc.seed))
                                                     : Generator::from_gguf(ctx_, model, static_cast<std::uint64_t>(tc.seed))),
           tok_(tokenizers::load_tokenizer(model)), grads_(adapters::make_lora_grad_set(ctx_, gen_.adapter())), opt_(ctx_, gen_.adapter(), grads_),
-          records_(data::load_all(tc.train)), corpus_(), cur_(make_curriculum()) {
+          records_(data::load_files(tc.train)), corpus_(), cur_(make_curriculum()) {
         const std::int64_t steps_per_epoch = static_cast<std::int64_t>(cur_.size()) / tc.accumulation;
         total_ = max_steps > 0 ? max_steps : steps_per_epoch * tc.epochs;
         const std::int64_t schedule_steps = std::max<std::int64_t>(1, total_);  // warm-up capped at the run's length
@@ -186,7 +187,7 @@ public:
 
 private:
     curriculum<annealed_mix> make_curriculum() {
-        const auto dev = data::load_all(tc_.dev);
+        const auto dev = data::load_files(tc_.dev);
         for (auto& r : data::select_split(dev, data::split_part::training)) records_.push_back(std::move(r));
         const auto heldout = data::select_split(dev, data::split_part::heldout);
         eval_set_.assign(heldout.begin(), heldout.begin() + std::ptrdiff_t(std::min<std::size_t>(heldout.size(), std::size_t(tc_.eval_questions))));
@@ -211,9 +212,13 @@ private:
             note_ += "candidates: BM25 over each question's own paragraphs";
             return curriculum<annealed_mix>::from_scorer(corpus_, records_, data::bm25_scorer(corpus_), co, schedule);
         }
-        // the passages a ranked list may name: every paragraph of the train and dev files
-        std::vector<data::hotpot_record> pool = records_;
-        pool.insert(pool.end(), heldout.begin(), heldout.end());
+        // the passages a ranked list may name: every paragraph of the --corpus files (default: train and dev)
+        std::vector<data::hotpot_record> pool;
+        if (tc_.corpus.empty()) {
+            pool = records_;
+            pool.insert(pool.end(), heldout.begin(), heldout.end());
+        } else
+            pool = data::load_files(tc_.corpus, data::question_input(true));
         corpus_ = data::unit_corpus(pool, unit);
         const auto lists = data::read_ranked_passage_files(tc_.retrieval);
         std::size_t unmatched = 0;

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <string>
@@ -215,6 +216,42 @@ inline std::vector<hotpot_record> load_files(std::string_view files, const load_
     std::vector<hotpot_record> out;
     for (const auto& name : file_list(files))
         for (auto& r : load_all(std::filesystem::path(name), options)) out.push_back(std::move(r));
+    return out;
+}
+
+/// Load options for questions to answer or retrieve for: labels optional (the official test format
+/// has none), the context paragraphs required only when `need_context` (a program that reads each
+/// question's own paragraphs).
+[[nodiscard]] constexpr load_options question_input(bool need_context = false) {
+    return {.require_labels = false, .require_context = need_context};
+}
+
+/// The questions of `path`: HotpotQA records (JSON array or JSON Lines, loaded with
+/// question_input(need_context)) or, when the first non-blank byte is neither '{' nor '[', plain
+/// text with one question per line ("_id" "line-N" for line N, from 1; blank lines skipped). Plain
+/// text has no context paragraphs, so `need_context` refuses it with a config_error.
+inline std::vector<hotpot_record> load_questions(const std::filesystem::path& path, bool need_context = false) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw io_error(path.string() + ": cannot open the questions file");
+    char first = 0;
+    while (in.get(first) && (first == ' ' || first == '\t' || first == '\r' || first == '\n')) {}
+    if (!in || first == '{' || first == '[' || first == '\xEF')  // empty, JSON, or JSON after a UTF-8 byte-order mark
+        return load_all(path, question_input(need_context));
+    if (need_context)
+        throw config_error(path.string() + ": plain-text questions have no context paragraphs; give HotpotQA records or a passage index");
+    in.clear();
+    in.seekg(0);
+    std::vector<hotpot_record> out;
+    std::string line;
+    for (std::size_t n = 1; std::getline(in, line); ++n) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+        const auto b = line.find_first_not_of(" \t");
+        if (b == std::string::npos) continue;
+        hotpot_record r;
+        r.id = "line-" + std::to_string(n);
+        r.question = line.substr(b);
+        out.push_back(std::move(r));
+    }
     return out;
 }
 
