@@ -75,6 +75,9 @@ QLoRA fine-tuning of generator<nf4, lora<16, 32, all-linear>> on HotpotQA with c
                         and exit: 0 fits, 1 does not (one line naming the largest term)
   --plan-memory-gib X   with --plan: memory budget instead of the profile's (0: the profile's)  [0]
   --tensorboard B       true|false  [true]      --no-tensorboard  same as --tensorboard false
+  --wandb PROJECT       mirror metrics and checkpoints to this Weights & Biases project with the
+                        wandb CLI when it is on PATH; otherwise an offline run folder plus
+                        DIR/wandb-offline/upload.sh (the log line says which)  [off]
   --keep-last K         keep the last K checkpoints plus best  [3]
   --help                show this text
 Exit status: 0 done or stopped cleanly (resumable), 1 error (one line on stderr), 2 bad usage.
@@ -89,10 +92,11 @@ struct run_config {
     std::int64_t session_steps = 0;
     bool checkpointing = true;
     double plan_memory_gib = 0;
+    std::string wandb;
     // in declaration order (the flag parser walks the fields with Boost.PFR)
-    static constexpr std::array<std::string_view, 14> field_names{
+    static constexpr std::array<std::string_view, 15> field_names{
         "model",   "out",    "resume",        "tensorboard",   "max_steps",      "save_steps", "eval_steps", "keep_last", "time_limit",
-        "profile", "device", "session_steps", "checkpointing", "plan_memory_gib"};
+        "profile", "device", "session_steps", "checkpointing", "plan_memory_gib", "wandb"};
 };
 
 using train_cli::usage_error;
@@ -162,7 +166,7 @@ int run(int argc, char** argv) {
                                      .resume = rc.resume, .tensorboard = rc.tensorboard, .keep_last = rc.keep_last,
                                      .save_steps = rc.save_steps, .eval_steps = rc.eval_steps, .session_steps = rc.session_steps,
                                      .time_limit = rc.time_limit, .resume_hint = train::resume_command(argc, argv),
-                                     .seed = static_cast<std::uint64_t>(tc.seed)};
+                                     .seed = static_cast<std::uint64_t>(tc.seed), .wandb_project = rc.wandb};
         std::cout << train::run_training(task, lo, train::config_to_json(tc)).dump() << std::endl;
         return 0;
     });

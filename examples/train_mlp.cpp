@@ -37,6 +37,9 @@ Trains a 2-layer MLP classifier on synthetic data (deterministic from --seed).
   --batch N  --inputs N  --hidden N  --classes N  --train-examples N  --eval-examples N
   --tensorboard B       true|false: also write TensorBoard event files to DIR/tb  [true]
   --no-tensorboard      same as --tensorboard false
+  --wandb PROJECT       mirror metrics and checkpoints to this Weights & Biases project with the
+                        wandb CLI when it is on PATH; otherwise an offline run folder plus
+                        DIR/wandb-offline/upload.sh (the log line says which)  [off]
   --keep-last K         artifact retention: keep the last K checkpoints plus best  [3]
   --nan-policy P        skip|stop: what a non-finite loss does              [stop]
   --inject-nan-step N   (testing) feed a NaN input at step N
@@ -52,8 +55,10 @@ struct run_config {
     std::int64_t max_steps = 200, save_steps = 50, eval_steps = 25, keep_last = 3;
     std::string time_limit, profile = "auto", device = "auto";
     std::int64_t inject_nan_step = -1, step_sleep_ms = 0;
-    static constexpr std::array<std::string_view, 12> field_names{"out",       "resume",     "tensorboard", "max_steps", "save_steps",      "eval_steps",
-                                                                  "keep_last", "time_limit", "profile",     "device",    "inject_nan_step", "step_sleep_ms"};
+    std::string wandb;
+    static constexpr std::array<std::string_view, 13> field_names{"out",       "resume",     "tensorboard", "max_steps", "save_steps",      "eval_steps",
+                                                                  "keep_last", "time_limit", "profile",     "device",    "inject_nan_step", "step_sleep_ms",
+                                                                  "wandb"};
 };
 
 using train_cli::usage_error;
@@ -79,7 +84,8 @@ int run(int argc, char** argv) {
                                      .resume = rc.resume, .tensorboard = rc.tensorboard, .keep_last = rc.keep_last,
                                      .save_steps = rc.save_steps, .eval_steps = rc.eval_steps, .time_limit = rc.time_limit,
                                      .skip_nonfinite = tc.nan_policy == "skip", .resume_hint = train::resume_command(argc, argv),
-                                     .step_sleep_ms = rc.step_sleep_ms, .seed = static_cast<std::uint64_t>(tc.seed)};
+                                     .step_sleep_ms = rc.step_sleep_ms, .seed = static_cast<std::uint64_t>(tc.seed),
+                                     .wandb_project = rc.wandb};
         std::cout << train::run_training(task, lo, train::config_to_json(tc)).dump() << std::endl;
         return 0;
     });

@@ -61,6 +61,9 @@ Fine-tunes a BERT cross-encoder on HotpotQA groups (1 gold paragraph + hard nega
   --eval-top N          retrieved passages reranked per question            [20]
   --time-limit D        stop cleanly before D has passed (90m, 45s; or HOPRAG_TIME_LIMIT)
   --tensorboard B / --no-tensorboard   TensorBoard events in DIR/tb          [true]
+  --wandb PROJECT       mirror metrics and checkpoints to this Weights & Biases project with the
+                        wandb CLI when it is on PATH; otherwise an offline run folder plus
+                        DIR/wandb-offline/upload.sh (the log line says which)  [off]
   --keep-last K         keep the last K checkpoints plus best               [2]
   --help                show this text
 Exit status: 0 done or stopped cleanly (resumable), 1 error (one line on stderr), 2 bad usage.
@@ -72,9 +75,10 @@ struct run_config {
     bool resume = false, tensorboard = true;
     std::int64_t max_steps = 0, save_steps = 50, eval_steps = 50, eval_questions = 60, eval_top = 20, keep_last = 2,
                  step_sleep_ms = 0;
-    static constexpr std::array<std::string_view, 12> field_names{"out",       "time_limit", "device",     "resume",
+    std::string wandb;
+    static constexpr std::array<std::string_view, 13> field_names{"out",       "time_limit", "device",     "resume",
                                                                   "tensorboard", "max_steps", "save_steps", "eval_steps",
-                                                                  "eval_questions", "eval_top", "keep_last", "step_sleep_ms"};
+                                                                  "eval_questions", "eval_top", "keep_last", "step_sleep_ms", "wandb"};
 };
 
 template <class Loss, class Backend>
@@ -87,7 +91,7 @@ int train(const comp::reranker_train_config& tc, const run_config& rc, int argc,
                                  .tensorboard = rc.tensorboard, .keep_last = rc.keep_last, .save_steps = rc.save_steps,
                                  .eval_steps = rc.eval_steps, .time_limit = rc.time_limit, .end_name = "done",
                                  .resume_hint = train::resume_command(argc, argv), .step_sleep_ms = rc.step_sleep_ms,
-                                 .seed = static_cast<std::uint64_t>(tc.seed)};
+                                 .seed = static_cast<std::uint64_t>(tc.seed), .wandb_project = rc.wandb};
     auto res = train::run_training(task, lo, train::config_to_json(tc));
     task.export_model(fs::path(rc.out) / "model");
     res["model"] = (fs::path(rc.out) / "model").string();

@@ -2,7 +2,7 @@
 // compression, retention that spares alias targets, the size cap refused before anything is
 // written, damaged files detected, crash consistency (leftover staging folders ignored and swept;
 // a writer killed with SIGKILL at random moments never leaves an incomplete visible version or an
-// alias pointing at one), and the optional wandb mirror (absent CLI and a stand-in CLI).
+// alias pointing at one).
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -213,32 +213,4 @@ TEST_CASE("a crash mid-version leaves only complete versions and valid aliases",
         const auto after = store.log("ck", {d / "m"}, meta(999, 0.01));
         REQUIRE(store.resolve("ck").version == after.version);
     }
-}
-
-TEST_CASE("wandb mirror: absent CLI is one clear line, a present one gets artifact put", "[train][artifact]") {
-    const auto d = fresh_dir("art-wandb");
-    put(d / "m", "weights");
-    train::artifact_store store(d / "s");
-    const auto v = store.log("ck", {d / "m"}, meta(3, 0.5));
-    fs::create_directories(d / "empty-bin");
-    const std::string empty_path = (d / "empty-bin").string();
-    const auto absent = train::mirror_to_wandb(v, "proj", "model", empty_path.c_str());
-    REQUIRE_FALSE(absent.mirrored);
-    REQUIRE(absent.message.find("wandb CLI not found") != std::string::npos);
-    REQUIRE(absent.message.find('\n') == std::string::npos);
-    REQUIRE(store.resolve("ck").version == 0);  // local store unaffected
-
-    const auto bin = d / "fake-bin";
-    fs::create_directories(bin);
-    put(bin / "wandb", "#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/args.txt\"\n");
-    fs::permissions(bin / "wandb", fs::perms::owner_all);
-    const std::string fake_path = empty_path + ":" + bin.string();
-    const auto res = train::mirror_to_wandb(v, "proj", "model", fake_path.c_str());
-    INFO(res.message);
-    REQUIRE(res.mirrored);
-    REQUIRE(slurp(bin / "args.txt") == "artifact put --name proj/ck --type model --alias v0 " + v.dir.string() + "\n");
-    put(bin / "wandb", "#!/bin/sh\nexit 3\n");
-    const auto failed = train::mirror_to_wandb(v, "proj", "model", fake_path.c_str());
-    REQUIRE_FALSE(failed.mirrored);
-    REQUIRE(failed.message.find("status 3") != std::string::npos);
 }

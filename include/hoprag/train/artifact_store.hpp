@@ -12,8 +12,7 @@
 // .trash-*) are swept by the next log. Before anything is written the total size is checked against
 // the cap (default 500 MB): over it, config_error and the store is unchanged. Retention keeps the
 // last K versions plus every alias target and deletes others by renaming them to .trash-* first.
-// One writer per artifact name at a time. `mirror_to_wandb` runs `wandb artifact put` when the
-// wandb CLI is on PATH and otherwise reports one line, leaving the local store as the record.
+// One writer per artifact name at a time. Mirroring versions to Weights & Biases: train/wandb.hpp.
 #pragma once
 
 #include <algorithm>
@@ -27,7 +26,6 @@
 #include <string>
 #include <vector>
 
-#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -391,51 +389,5 @@ private:
     std::filesystem::path root_;
     artifact_options opt_;
 };
-
-/// The full path of `program` found on the colon-separated `path_env`, if any executable is there.
-inline std::optional<std::filesystem::path> find_on_path(const std::string& program, const char* path_env = std::getenv("PATH")) {
-    if (!path_env) return std::nullopt;
-    const std::string p = path_env;
-    std::size_t start = 0;
-    while (start <= p.size()) {
-        const auto end = std::min(p.find(':', start), p.size());
-        const std::filesystem::path cand = std::filesystem::path(end > start ? p.substr(start, end - start) : ".") / program;
-        if (::access(cand.c_str(), X_OK) == 0 && std::filesystem::is_regular_file(cand)) return cand;
-        start = end + 1;
-    }
-    return std::nullopt;
-}
-
-struct mirror_result {
-    bool mirrored = false;
-    std::string message;  // one line for the user
-};
-
-/// Mirrors version `av` to Weights & Biases with `wandb artifact put --name PROJECT/NAME:vN
-/// --type TYPE DIR` when the wandb CLI is on `path_env`. Without it (or if it fails) the result
-/// says so in one line and nothing else happens: the local store remains the record.
-inline mirror_result mirror_to_wandb(const artifact_version& av, const std::string& project, const std::string& type = "model",
-                                     const char* path_env = std::getenv("PATH")) {
-    const auto exe = find_on_path("wandb", path_env);
-    if (!exe)
-        return {false, "wandb CLI not found on PATH: artifact '" + av.name + "' " + av.tag() + " kept in the local store only (pip install wandb to mirror)"};
-    const std::string target = project + "/" + av.name;
-    std::vector<std::string> args{exe->string(), "artifact", "put", "--name", target, "--type", type, "--alias", av.tag(), av.dir.string()};
-    const pid_t pid = ::fork();
-    if (pid < 0) return {false, "wandb mirror: fork failed; artifact kept in the local store only"};
-    if (pid == 0) {
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {true, "mirrored artifact '" + av.name + "' " + av.tag() + " to wandb " + target};
-    return {false, "wandb artifact put exited with status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
-                       "; artifact '" + av.name + "' " + av.tag() + " kept in the local store only"};
-}
 
 }  // namespace hoprag::train

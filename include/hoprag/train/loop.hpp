@@ -6,7 +6,8 @@
 // after --max-steps / --session-steps, evaluation every N steps and at the natural end, the best
 // metric, checkpoints every N steps and at the end as artifact versions (`latest`, `best`),
 // DIR/metrics.jsonl and TensorBoard events (each step adds steps_per_s and host_peak_rss_mib to the
-// task's values), the progress line and the run's result object.
+// task's values), the progress line and the run's result object; with `wandb_project` also the
+// W&B mirror of train/wandb.hpp (each saved version, and the TensorBoard events at the end).
 // Checkpoints hold the task's tensors, its moments and `training_state` (train/checkpoint.hpp) in
 // the artifact's file checkpoint.safetensors, beside whatever files the task adds (a PEFT folder).
 #pragma once
@@ -35,6 +36,7 @@
 #include "hoprag/train/metrics_log.hpp"
 #include "hoprag/train/session_budget.hpp"
 #include "hoprag/train/tensorboard.hpp"
+#include "hoprag/train/wandb.hpp"
 
 namespace hoprag::train {
 
@@ -116,6 +118,7 @@ struct loop_options {
     std::int64_t step_sleep_ms = 0;        // (testing) sleep per step
     std::uint64_t seed = 0;                // training_state::rng_seed of a fresh run
     std::FILE* log = stderr;               // progress and messages (nullptr: silent)
+    std::string wandb_project;             // mirror metrics and artifacts to this W&B project (train/wandb.hpp; empty: off)
 };
 
 namespace detail {
@@ -172,6 +175,11 @@ nlohmann::ordered_json run_training(Task& task, const loop_options& o, const nlo
         metrics.write(step, v);
         if (tb) tb->add_scalars(step, v);
     };
+    std::optional<wandb_mirror> wandb;
+    if (!o.wandb_project.empty()) {
+        wandb.emplace(o.wandb_project, o.out);
+        say(wandb->status_line());
+    }
     session_budget budget = session_budget::from_flag_or_env(o.time_limit);
     stop_signal_guard guard;
     std::optional<progress_printer> progress;
@@ -198,10 +206,12 @@ nlohmann::ordered_json run_training(Task& task, const loop_options& o, const nlo
         std::vector<fs::path> files;
         for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.path());
         std::sort(files.begin(), files.end());
-        tag = store.log(o.artifact, files, meta).tag();
+        const auto version = store.log(o.artifact, files, meta);
+        tag = version.tag();
         fs::remove_all(dir);
         metrics.sync();
         if (tb) tb->sync();
+        if (wandb) say(wandb->artifact(version));
         budget.record_save(std::chrono::steady_clock::now() - t0);
     };
     std::int64_t evaluated_at = -1;
@@ -282,6 +292,10 @@ nlohmann::ordered_json run_training(Task& task, const loop_options& o, const nlo
     if (tb) {
         tb->add_text(st.step, "result", "```\n" + res.dump(2) + "\n```");
         tb->sync();
+    }
+    if (wandb) {
+        say(wandb->finish());
+        res["wandb"] = wandb->online() ? "online" : "offline";
     }
     return res;
 }

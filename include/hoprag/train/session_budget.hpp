@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "hoprag/core/error.hpp"
+#include "hoprag/core/shell_quote.hpp"
 
 namespace hoprag::train {
 
@@ -187,13 +188,7 @@ inline std::string resume_command(int argc, const char* const* argv) {
         const std::string_view a = argv[i];
         if (a == "--resume") has_resume = true;
         if (i) out += ' ';
-        if (!a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == std::string_view::npos) {
-            out += a;
-        } else {
-            out += '\'';
-            for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-            out += '\'';
-        }
+        out += shell_quote(a);
     }
     if (!has_resume) out += " --resume";
     return out;
