@@ -51,7 +51,8 @@ Input and output:
   --retrieved FILE      ranked passages, JSON Lines {"_id", "passages": [{"title", "chunk", "score"}]}
   --top N               passages per question from --retrieved (default 10)
   --out PRED.json       prediction file (written durably)
-  --generations FILE    also write one JSON line per question (raw text, citations, latency, ...)
+  --generations FILE    also write one JSON line per question (question, titles shown, raw text,
+                        answer, citations, latency, ...)
 Prompt and generation:
   --format chat|plain   ChatML user turn (default) or the bare prompt
   --max-tokens N        prompt + generation budget in tokens; passages are dropped to fit,
@@ -130,7 +131,9 @@ nlohmann::ordered_json run(const options& o) {
                       << " prompt tokens: " << res.line << "\n";
             if (!o.generations.empty()) {
                 const auto& p = res.prediction;
-                nlohmann::ordered_json j{{"_id", r.id}, {"raw", res.line}, {"answer", p.answer}, {"citations", p.citations},
+                std::vector<std::string> shown;  // titles by passage number - 1
+                for (const auto& ps : res.shown) shown.push_back(ps.title);
+                nlohmann::ordered_json j{{"_id", r.id}, {"question", r.question}, {"shown", shown}, {"raw", res.line}, {"answer", p.answer}, {"citations", p.citations},
                                          {"insufficient", p.insufficient}, {"gold", r.answer}, {"latency_s", secs},
                                          {"prompt_tokens", res.prompt_tokens}, {"generated_tokens", res.generated_tokens},
                                          {"dropped", res.dropped}, {"holds_support", tally.generated.back().holds_support}};

@@ -35,6 +35,7 @@ QLoRA fine-tuning of generator<nf4, lora<16, 32, all-linear>> on HotpotQA with c
   --train FILE          HotpotQA training questions (repeat or comma list)  [../shared/data/hotpotqa/hotpot_train_sample.jsonl]
   --dev FILE            HotpotQA dev questions (repeat or comma list): the held-out part (fnv1a64(_id) % 8 == 0) is for
                         evaluation, the rest is added to training  [../shared/data/hotpotqa/hotpot_dev_sample.jsonl]
+  --dev-training B      true|false: train on the dev questions outside the held-out split  [true]
   --retrieval FILE      ranked passages of the training questions (hoprag-retrieve / hoprag-rerank output over
                         the train and dev files; repeat the flag or give a comma list for several files): the
                         curriculum's candidates and hard negatives. Without it: BM25 over each question's own

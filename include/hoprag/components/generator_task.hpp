@@ -59,13 +59,14 @@ struct generator_train_config {
     std::string eval_retrieval;  ///< ranked-passage file of the held-out questions (empty: their own paragraphs)
     std::string corpus;          ///< comma-separated HotpotQA files whose paragraphs the ranked files may name (empty: train and dev)
     std::string unit = "chunk";  ///< passage unit of the corpus (and of the ranked files)
+    bool dev_training = true;    ///< also train on the dev questions outside the held-out split
     std::int64_t seed = 0, epochs = 2, accumulation = 8, warmup_steps = 10, max_tokens = 640, passages = 10;
     double forced_epochs = 0.5, mix_epochs = 1.0;  ///< curriculum: gold forced, then mixed, then pure retrieval
     double lr = 5e-4, weight_decay = 0.01, max_grad_norm = 1.0;
     std::string format = "chat";
     std::int64_t eval_questions = 16, max_new_tokens = 24;
-    static constexpr std::array<std::string_view, 20> field_names{
-        "train",         "dev",       "retrieval", "eval_retrieval", "corpus", "unit", "seed",         "epochs",       "accumulation", "warmup_steps", "max_tokens",
+    static constexpr std::array<std::string_view, 21> field_names{
+        "train",         "dev",       "retrieval", "eval_retrieval", "corpus", "unit", "dev_training", "seed",         "epochs",       "accumulation", "warmup_steps", "max_tokens",
         "passages",      "forced_epochs", "mix_epochs", "lr",        "weight_decay", "max_grad_norm", "format", "eval_questions", "max_new_tokens"};
     static constexpr std::array<std::string_view, 4> list_fields{"train", "retrieval", "corpus", "dev"};
 };
@@ -188,7 +189,8 @@ public:
 private:
     curriculum<annealed_mix> make_curriculum() {
         const auto dev = data::load_files(tc_.dev);
-        for (auto& r : data::select_split(dev, data::split_part::training)) records_.push_back(std::move(r));
+        if (tc_.dev_training)
+            for (auto& r : data::select_split(dev, data::split_part::training)) records_.push_back(std::move(r));
         const auto heldout = data::select_split(dev, data::split_part::heldout);
         eval_set_.assign(heldout.begin(), heldout.begin() + std::ptrdiff_t(std::min<std::size_t>(heldout.size(), std::size_t(tc_.eval_questions))));
         const auto unit = data::parse_passage_unit(tc_.unit);
