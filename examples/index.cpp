@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
         flags.check();
         if (out.empty() && !print_header) throw cli::usage_error("--out INDEX is required");
         if (files.empty()) throw cli::usage_error("give at least one HotpotQA file");
-        const auto passages = cli::load_corpus(files, flags.limit, flags.unit, prog);
+        const auto passages = cli::load_corpus(files, flags.limit, flags.unit, prog).passages;
         return cli::dispatch(prog, flags, [&]<class Backend, class Pooling, class Storage>() {
             using context = typename Backend::context;
             namespace bert = hoprag::models::bert;

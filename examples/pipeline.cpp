@@ -42,6 +42,9 @@ Retrieval:
   --k N                 passages retrieved per question  [200]
   --hops 1|2            2: a second hop from each of the first --seeds passages (needs --index)  [1]
   --seeds N             hop-1 passages that start a second-hop query  [5]
+  --bm25-weight W       hybrid first stage: cosine + W * BM25 / best BM25 of the question
+                        (components/hybrid.hpp; needs --index)  [0: dense]
+  --hybrid              same as --bm25-weight 0.6
 Reranking:
   --reranker DIR        cross-encoder folder (hoprag-train-reranker output)
   --no-rerank           keep retrieval order (no cross-encoder)
@@ -82,6 +85,7 @@ struct options {
     bool no_rerank = false, fusion = false, rerank_top_set = false;
     std::int64_t hops = 1;
     std::size_t seeds = 5;
+    float bm25_weight = 0;
     std::int64_t rerank_max_length = 256;
 };
 
@@ -102,6 +106,8 @@ options parse(int argc, char** argv) {
         else if (a == "--k") o.p.k = program::size_flag(a, value());
         else if (a == "--hops") o.hops = program::integer_flag(a, value());
         else if (a == "--seeds") o.seeds = program::size_flag(a, value());
+        else if (a == "--hybrid") o.bm25_weight = components::hybrid_options{}.bm25_weight;
+        else if (a == "--bm25-weight") o.bm25_weight = program::number_flag<float>(a, value());
         else if (a == "--reranker") o.reranker = value();
         else if (a == "--no-rerank") o.no_rerank = true;
         else if (a == "--fusion") o.fusion = true;
@@ -123,6 +129,7 @@ options parse(int argc, char** argv) {
     if (o.fusion && o.no_rerank) throw usage_error("--fusion needs --reranker DIR");
     if (o.p.keep > 64) throw usage_error("--keep must be at most 64");
     if (o.hops != 1 && (o.hops != 2 || o.index.empty())) throw usage_error("--hops must be 1, or 2 with --index");
+    if (!(o.bm25_weight >= 0) || (o.bm25_weight > 0 && o.index.empty())) throw usage_error("--bm25-weight must be >= 0, and above 0 needs --index");
     if (!o.rerank_top_set) o.p.rerank_top = o.p.k;
     if (o.profile != "auto" && o.profile != "cpu")
         throw usage_error("--profile " + o.profile + ": this build of hoprag-pipeline runs the CPU backend only; use cpu or auto");
@@ -139,7 +146,7 @@ nlohmann::ordered_json answer_all(const options& o, const std::vector<data::hotp
     });
     eval::write_hotpot_predictions(o.out, tally.answers.pred);
     nlohmann::ordered_json out{{"questions", records.size()}, {"profile", "cpu"}, {"retrieval", o.index.empty() ? "own_paragraphs" : o.index},
-                               {"k", o.p.k}, {"hops", o.hops}, {"rerank", o.no_rerank ? "none" : o.reranker + (o.fusion ? " (fusion)" : "")}, {"keep", o.p.keep},
+                               {"k", o.p.k}, {"hops", o.hops}, {"bm25_weight", o.bm25_weight}, {"rerank", o.no_rerank ? "none" : o.reranker + (o.fusion ? " (fusion)" : "")}, {"keep", o.p.keep},
                                {"generator", o.gen.model}, {"quant", o.gen.quant}};
     out.update(tally.summary(records));
     out["wall_s"] = seconds_since(t0);
@@ -153,13 +160,13 @@ nlohmann::ordered_json run(const options& o) {
     namespace comp = components;
     // unlabelled questions are answered too; with an index they need no context paragraphs
     const auto records = o.questions.select(data::load_questions(o.questions.file, o.index.empty()), prog);
-    std::vector<data::passage> corpus;
+    cli::loaded_corpus corpus;
     if (!o.index.empty()) corpus = cli::load_corpus(o.corpus, o.enc.limit, o.enc.unit, prog);
     return cli::dispatch_types<Backend>(o.enc, [&]<class B, class Pooling, class Storage>() {
         using context = typename B::context;
         context ectx(0, {});
         models::bert::encoder<context, Pooling> enc(ectx, o.enc.model, o.enc.options);
-        return comp::with_passage_retriever<Storage>(enc, ectx, o.index, corpus, [&](auto& retriever) {
+        return comp::with_passage_retriever<Storage>(enc, ectx, o.index, corpus.passages, [&](auto& retriever) {
             return cli::with_generator<B>(o.gen, o.out, [&](const auto& g, const auto& tok, const std::string& adapter) {
                 if (!adapter.empty()) std::cerr << prog << ": adapter " << adapter << "\n";
                 const auto go = [&](auto& reranker) {
@@ -177,7 +184,7 @@ nlohmann::ordered_json run(const options& o) {
                 rr.use_fusion(o.fusion, o.reranker);
                 return go(rr);
             });
-        }, o.hops == 2 ? o.seeds : 0);
+        }, {.seeds = o.hops == 2 ? o.seeds : 0, .bm25_weight = o.bm25_weight, .lexical = &corpus.corpus});
     });
 }
 

@@ -113,21 +113,27 @@ inline constexpr const char* encoder_help = R"(Encoder and index:
   --limit N            use only the first N corpus passages (smoke tests)
 )";
 
+/// A retrieval corpus: the pooled corpus and the passages indexed (all of it, or the first --limit).
+struct loaded_corpus {
+    hoprag::data::corpus corpus;
+    std::vector<hoprag::data::passage> passages;
+};
+
 /// The pooled corpus of the HotpotQA files in unit `unit` (file and first-seen order), then --limit.
-inline std::vector<hoprag::data::passage> load_corpus(const std::vector<std::string>& files, std::size_t limit,
-                                                      hoprag::data::passage_unit unit, const char* program) {
+inline loaded_corpus load_corpus(const std::vector<std::string>& files, std::size_t limit, hoprag::data::passage_unit unit,
+                                 const char* program) {
     std::vector<hoprag::data::hotpot_record> records;
     for (const auto& f : files) {
         auto part = hoprag::data::load_all(f);
         std::cerr << program << ": " << part.size() << " questions from " << f << "\n";
         for (auto& r : part) records.push_back(std::move(r));
     }
-    const auto corpus = hoprag::data::unit_corpus(records, unit);
-    auto passages = corpus.passages();
-    if (limit && passages.size() > limit) passages.resize(limit);
-    std::cerr << program << ": corpus of " << passages.size() << " passages (" << hoprag::data::unit_name(unit) << "s of "
-              << corpus.stats().paragraphs << " distinct paragraphs)\n";
-    return passages;
+    loaded_corpus out{hoprag::data::unit_corpus(records, unit), {}};
+    out.passages = out.corpus.passages();
+    if (limit && out.passages.size() > limit) out.passages.resize(limit);
+    std::cerr << program << ": corpus of " << out.passages.size() << " passages (" << hoprag::data::unit_name(unit) << "s of "
+              << out.corpus.stats().paragraphs << " distinct paragraphs)\n";
+    return out;
 }
 
 /// Calls f.template operator()<Backend, Pooling, Storage>() for backend `Backend` and the flags'

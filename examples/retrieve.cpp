@@ -1,5 +1,6 @@
 // hoprag-retrieve: top-k passages for HotpotQA questions from an index built by hoprag-index (flat,
-// FAISS IVF or HNSW: whichever kind the file holds), in one hop or two (--hops 2).
+// FAISS IVF or HNSW: whichever kind the file holds), dense or hybrid with BM25 (--bm25-weight), in
+// one hop or two (--hops 2).
 // Writes JSON Lines (one line per question: {"_id", "passages": [{"title", "chunk", "score"}, ...]})
 // durably; progress on stderr; a JSON summary as the last line of stdout.
 #include <chrono>
@@ -12,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hoprag/components/hybrid.hpp"
 #include "hoprag/components/open_index.hpp"
 #include "hoprag/components/retriever.hpp"
 #include "hoprag/components/two_hop.hpp"
@@ -40,6 +42,9 @@ parameters stored in a FAISS index.
   --hops 1|2           2: a second hop queries with the question plus each of the first --seeds
                        hop-1 passages; merged by best score (components/two_hop.hpp); default 1
   --seeds N            hop-1 passages that start a second-hop query; default 5
+  --bm25-weight W      hybrid retrieval: score = cosine + W * BM25 / best BM25 of the question, over
+                       the dense and the BM25 top max(k, 200) (components/hybrid.hpp); default 0 (dense)
+  --hybrid             same as --bm25-weight 0.6
   --show N             print the first N questions to stderr: gold titles, top-5 titles and scores
 )";
 
@@ -54,6 +59,7 @@ int main(int argc, char** argv) {
         std::vector<std::string> corpus;
         std::int64_t k = 200, hops = 1;
         std::size_t show = 0, seeds = 5;
+        float bm25_weight = 0;
         for (int i = 1; i < argc; ++i) {
             const std::string a = argv[i];
             if (a == "--help" || a == "-h") {
@@ -71,6 +77,8 @@ int main(int argc, char** argv) {
             else if (a == "--k") k = program::integer_flag(a, value());
             else if (a == "--hops") hops = program::integer_flag(a, value());
             else if (a == "--seeds") seeds = program::size_flag(a, value());
+            else if (a == "--hybrid") bm25_weight = hoprag::components::hybrid_options{}.bm25_weight;
+            else if (a == "--bm25-weight") bm25_weight = program::number_flag<float>(a, value());
             else if (a == "--show") show = static_cast<std::size_t>(program::integer_flag(a, value(), 0));
             else if (a.size() > 1 && a[0] == '-') throw cli::usage_error("unknown option " + a);
             else if (questions_path.empty()) questions_path = a;
@@ -80,7 +88,9 @@ int main(int argc, char** argv) {
         if (hops != 1 && hops != 2) throw cli::usage_error("--hops must be 1 or 2, got " + std::to_string(hops));
         if (index_path.empty() || out.empty() || corpus.empty() || questions_path.empty())
             throw cli::usage_error("--index, --corpus, --out and QUESTIONS are required");
-        const auto passages = cli::load_corpus(corpus, flags.limit, flags.unit, prog);
+        if (!(bm25_weight >= 0)) throw cli::usage_error("--bm25-weight must be >= 0");
+        const auto loaded = cli::load_corpus(corpus, flags.limit, flags.unit, prog);
+        const auto& passages = loaded.passages;
         const auto questions = hoprag::data::load_questions(questions_path);
         std::cerr << prog << ": " << questions.size() << " questions from " << questions_path << "\n";
         return cli::dispatch(prog, flags, [&]<class Backend, class Pooling, class Storage>() {
@@ -99,7 +109,15 @@ int main(int argc, char** argv) {
                 std::vector<std::string> texts;
                 for (const auto& q : questions) texts.push_back(q.question);
                 const auto t0 = std::chrono::steady_clock::now();
-                const auto hits = hops == 2 ? comp::retrieve_two_hop(r, texts, passages, {.k = k, .seeds = seeds}) : r.retrieve(texts, k);
+                const auto search = [&](auto& first) {
+                    return hops == 2 ? comp::retrieve_two_hop(first, texts, passages, {.k = k, .seeds = seeds}) : first.retrieve(texts, k);
+                };
+                std::vector<std::vector<comp::hit>> hits;
+                if (bm25_weight > 0) {
+                    comp::hybrid_retriever<retriever> hybrid(r, loaded.corpus, passages.size(), {.bm25_weight = bm25_weight});
+                    hits = search(hybrid);
+                } else
+                    hits = search(r);
                 const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                 hoprag::io::durable_writer w(out);
                 for (std::size_t i = 0; i < questions.size(); ++i)
@@ -127,6 +145,7 @@ int main(int argc, char** argv) {
                 j["index_kind"] = kind;
                 j["hops"] = hops;
                 if (hops == 2) j["seeds"] = seeds;
+                j["bm25_weight"] = bm25_weight;
                 j["seconds"] = secs;
                 j["questions_per_s"] = secs > 0 ? double(questions.size()) / secs : 0.0;
                 return j;

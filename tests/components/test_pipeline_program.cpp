@@ -90,19 +90,20 @@ TEST_CASE("hoprag-pipeline: retrieve -> rerank -> generate -> metrics on 2 quest
                               (dir / "eval").string() + "' 2>/dev/null") == 0);
     CHECK(last_json(dir / "eval").at("f1").get<double>() == Approx(s.at("metrics").at("f1").get<double>()));
 
-    SECTION("questions alone (JSON lines {\"_id\", \"question\"}) over an index, two hops: answered, not scored") {
+    SECTION("questions alone (JSON lines {\"_id\", \"question\"}) over an index, hybrid, two hops: answered, not scored") {
         {
             std::ofstream bare(dir / "bare.jsonl");
             for (const auto& r : data::load_all(q)) bare << nlohmann::json{{"_id", r.id}, {"question", r.question}}.dump() << "\n";
         }
         REQUIRE(test::run_command(env + (bin / "hoprag-pipeline").string() + " --encoder '" + encoder + "' --generator '" + llm + "' --questions '" +
-                                  (dir / "bare.jsonl").string() + "' --max-tokens 300 --max-new-tokens 4 --k 5 --keep 3 --no-rerank --hops 2 --seeds 2 --index '" +
+                                  (dir / "bare.jsonl").string() + "' --max-tokens 300 --max-new-tokens 4 --k 5 --keep 3 --no-rerank --hops 2 --seeds 2 --hybrid --index '" +
                                   (dir / "x.idx").string() + "' --corpus '" + q.string() + "' --out '" + (dir / "bare.json").string() + "' > '" +
                                   (dir / "out3").string() + "' 2>/dev/null") == 0);
         const auto s3 = last_json(dir / "out3");
         CHECK(s3.at("questions") == 2);
         CHECK(s3.at("scored_questions") == 0);
         CHECK(s3.at("hops") == 2);
+        CHECK(s3.at("bm25_weight").get<double>() == Approx(0.6));
         CHECK_FALSE(s3.contains("metrics"));
         CHECK_FALSE(s3.contains("both_gold_kept_rate"));
         CHECK(eval::read_hotpot_predictions(dir / "bare.json").answer.size() == 2);

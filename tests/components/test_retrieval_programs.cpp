@@ -116,6 +116,14 @@ TEST_CASE("hoprag-index and hoprag-retrieve build, check and query an index", "[
     REQUIRE(!err.empty());
     CHECK(err.back().find("pooling is \"mean\", expected \"cls\"") != std::string::npos);
     CHECK(!fs::exists(dir / "r2.jsonl"));
+    // hybrid dense + BM25, two hops: same format, the weight in the summary
+    REQUIRE(run(q(program("hoprag-retrieve")) + common + "--index " + q(dir / "c.idx") + " --corpus " + corpus +
+                " --k 5 --hybrid --hops 2 --seeds 2 --out " + q(dir / "rh.jsonl") + " " + corpus + " > " + q(dir / "rh.out") + " 2>/dev/null") == 0);
+    CHECK(nlohmann::json::parse(lines(dir / "rh.out").back()).at("bm25_weight").get<double>() == Approx(0.6));
+    CHECK(lines(dir / "rh.jsonl").size() == 3);
+    CHECK(nlohmann::json::parse(lines(dir / "rh.jsonl").at(0)).at("passages").size() == 5);
+    CHECK(run(q(program("hoprag-retrieve")) + common + "--index " + q(dir / "c.idx") + " --corpus " + corpus + " --bm25-weight -1 --out " +
+              q(dir / "rx.jsonl") + " " + corpus + " > /dev/null 2>&1") == 2);
     // a passage unit other than chunk or paragraph is bad usage
     CHECK(run(q(program("hoprag-index")) + common + "--unit sentence --print-header " + corpus + " > /dev/null 2>&1") == 2);
     // other limit = other corpus hash

@@ -13,10 +13,11 @@
 #pragma once
 
 #include <chrono>
-#include <cstdio>
-#include <filesystem>
 #include <concepts>
 #include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -27,10 +28,11 @@
 #include "hoprag/components/answer_tally.hpp"
 #include "hoprag/components/answerer.hpp"
 #include "hoprag/components/flat_index.hpp"
+#include "hoprag/components/hybrid.hpp"
 #include "hoprag/components/open_index.hpp"
-#include "hoprag/core/clock.hpp"
 #include "hoprag/components/retriever.hpp"
 #include "hoprag/components/two_hop.hpp"
+#include "hoprag/core/clock.hpp"
 #include "hoprag/data/hotpotqa_record.hpp"
 #include "hoprag/data/passage_unit.hpp"
 #include "hoprag/data/passage.hpp"
@@ -50,27 +52,45 @@ concept passage_reranker = requires(R& r, std::string_view q, std::span<const da
     { r.rerank(q, ps, top) } -> std::same_as<std::vector<data::passage>>;
 };
 
-/// Retrieval over a fixed corpus: `Index` was built from `corpus` in this order; in one hop, or in
-/// two (`seeds` > 0: components/two_hop.hpp).
+/// How the first stage searches a fixed corpus: two hops when `seeds` > 0 (components/two_hop.hpp),
+/// hybrid with BM25 over `lexical` when `bm25_weight` > 0 (components/hybrid.hpp).
+struct first_stage_options {
+    std::size_t seeds = 0;
+    float bm25_weight = 0;
+    const data::corpus* lexical = nullptr;  ///< the pooled corpus the passages come from (needed for BM25)
+};
+
+/// Retrieval over a fixed corpus: `Index` was built from `corpus` in this order; dense or hybrid,
+/// in one hop or two (first_stage_options).
 template <class Encoder, class Index>
 class corpus_retriever {
 public:
     corpus_retriever(Encoder& encoder, Index& index, std::span<const data::passage> corpus, const hoprag::context& log,
-                     std::size_t seeds = 0)
-        : r_(encoder, index, log), corpus_(corpus), seeds_(seeds) {
+                     const first_stage_options& o = {})
+        : r_(encoder, index, log), corpus_(corpus), seeds_(o.seeds) {
         if (index.size() != static_cast<std::int64_t>(corpus.size()))
             throw format_error("corpus_retriever: the index holds " + std::to_string(index.size()) + " vectors, the corpus has " +
                                std::to_string(corpus.size()) + " passages (build the index from this corpus)");
+        if (o.bm25_weight > 0) {
+            if (!o.lexical) throw config_error("corpus_retriever: hybrid retrieval needs the pooled corpus for BM25");
+            hybrid_.emplace(r_, *o.lexical, corpus.size(), hybrid_options{.bm25_weight = o.bm25_weight});
+        }
     }
+    corpus_retriever(const corpus_retriever&) = delete;
+    corpus_retriever& operator=(const corpus_retriever&) = delete;
+
     std::vector<data::passage> retrieve(const data::hotpot_record& q, std::size_t k) {
         const auto question = std::span(&q.question, 1);
-        const auto hits = seeds_ ? retrieve_two_hop(r_, question, corpus_, {.k = static_cast<std::int64_t>(k), .seeds = seeds_})
-                                 : r_.retrieve(question, static_cast<std::int64_t>(k));
-        return hit_passages(hits.at(0), corpus_);
+        const auto search = [&](auto& first) {
+            return seeds_ ? retrieve_two_hop(first, question, corpus_, {.k = static_cast<std::int64_t>(k), .seeds = seeds_})
+                          : first.retrieve(question, static_cast<std::int64_t>(k));
+        };
+        return hit_passages((hybrid_ ? search(*hybrid_) : search(r_)).at(0), corpus_);
     }
 
 private:
     retriever<Encoder, Index> r_;
+    std::optional<hybrid_retriever<retriever<Encoder, Index>>> hybrid_;
     std::span<const data::passage> corpus_;
     std::size_t seeds_;
 };
@@ -96,18 +116,18 @@ private:
 };
 
 /// Calls f(retriever) with the first stage over `index_path` (a saved flat, IVF or HNSW index of
-/// `corpus`, opened with with_index_file; flat vectors stored as `Storage`; two hops when `seeds`
-/// > 0) or, when the path is empty, over each question's own paragraphs; returns what f returns.
+/// `corpus`, opened with with_index_file; flat vectors stored as `Storage`; searched as `o` says)
+/// or, when the path is empty, over each question's own paragraphs; returns what f returns.
 template <class Storage, class Encoder, class Context, class F>
 decltype(auto) with_passage_retriever(Encoder& encoder, Context& ctx, const std::filesystem::path& index_path,
-                                      std::span<const data::passage> corpus, F&& f, std::size_t seeds = 0) {
+                                      std::span<const data::passage> corpus, F&& f, const first_stage_options& o = {}) {
     if (index_path.empty()) {
         own_paragraph_retriever<Encoder, Context, Storage> own(encoder, ctx);
         return f(own);
     }
     const auto header = retriever<Encoder, flat_index<Context, Storage>>::header_for(encoder, corpus);
     return with_index_file<Storage>(ctx, index_path, header, [&](auto& index, const std::string&) {
-        corpus_retriever<Encoder, std::remove_reference_t<decltype(index)>> r(encoder, index, corpus, ctx, seeds);
+        corpus_retriever<Encoder, std::remove_reference_t<decltype(index)>> r(encoder, index, corpus, ctx, o);
         return f(r);
     });
 }
