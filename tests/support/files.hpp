@@ -1,4 +1,4 @@
-// Test support: golden files and JSON reads, scratch folders under the build tree, whole-file and per-line reads, a check that
+// Test support: golden files and JSON reads, scratch folders under the build tree, whole-file writes, whole-file and per-line reads, a check that
 // an input provided by scripts/setup is present, and running a shell command for its exit status
 // (the program tests).
 #pragma once
@@ -42,6 +42,12 @@ inline std::filesystem::path fresh_dir(const std::string& name) {
 inline std::string slurp(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// Writes `text` to file `p` (replacing it).
+inline void put(const std::filesystem::path& p, const std::string& text) {
+    std::ofstream f(p, std::ios::binary);
+    f << text;
 }
 
 /// The lines of file `p` without their line endings (none when it cannot be opened).

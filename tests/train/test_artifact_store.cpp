@@ -22,15 +22,11 @@
 
 using namespace hoprag;
 using test::fresh_dir;
+using test::put;
 using test::slurp;
 namespace fs = std::filesystem;
 
 namespace {
-
-void put(const fs::path& p, const std::string& s) {
-    std::ofstream f(p, std::ios::binary);
-    f << s;
-}
 
 /// `n` bytes: half repetitive text, half pseudo-random, so compression has work of both kinds.
 std::string content(std::size_t n, std::uint64_t seed) {

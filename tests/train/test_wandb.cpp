@@ -18,15 +18,11 @@
 
 using namespace hoprag;
 using test::fresh_dir;
+using test::put;
 using test::slurp;
 namespace fs = std::filesystem;
 
 namespace {
-
-void put(const fs::path& p, const std::string& s) {
-    std::ofstream f(p, std::ios::binary);
-    f << s;
-}
 
 train::artifact_metadata meta(std::int64_t step, double f1) {
     train::artifact_metadata m;
