@@ -83,9 +83,7 @@ struct options {
     std::vector<std::string> corpus;
     components::pipeline_options p;
     bool no_rerank = false, fusion = false, rerank_top_set = false;
-    std::int64_t hops = 1;
-    std::size_t seeds = 5;
-    float bm25_weight = 0;
+    cli::first_stage_flags stage;
     std::int64_t rerank_max_length = 256;
 };
 
@@ -100,14 +98,12 @@ options parse(int argc, char** argv) {
         if (a == "--help" || a == "-h") throw usage_error("");
         if (a == "--model") throw usage_error("--model is ambiguous here: give --encoder DIR and --generator PATH");
         if (a == "--encoder") o.enc.model = value();
-        else if ((a != "--limit" && o.enc.parse(argc, argv, i)) || o.gen.parse(argc, argv, i, "--generator") || o.questions.parse(argc, argv, i)) continue;
+        else if ((a != "--limit" && o.enc.parse(argc, argv, i)) || o.gen.parse(argc, argv, i, "--generator") || o.questions.parse(argc, argv, i) ||
+                 o.stage.parse(argc, argv, i))
+            continue;
         else if (a == "--index") o.index = value();
         else if (a == "--corpus") o.corpus.push_back(value());
         else if (a == "--k") o.p.k = program::size_flag(a, value());
-        else if (a == "--hops") o.hops = program::integer_flag(a, value());
-        else if (a == "--seeds") o.seeds = program::size_flag(a, value());
-        else if (a == "--hybrid") o.bm25_weight = components::hybrid_options{}.bm25_weight;
-        else if (a == "--bm25-weight") o.bm25_weight = program::number_flag<float>(a, value());
         else if (a == "--reranker") o.reranker = value();
         else if (a == "--no-rerank") o.no_rerank = true;
         else if (a == "--fusion") o.fusion = true;
@@ -128,8 +124,7 @@ options parse(int argc, char** argv) {
     if (o.no_rerank == !o.reranker.empty()) throw usage_error("give exactly one of --reranker DIR and --no-rerank");
     if (o.fusion && o.no_rerank) throw usage_error("--fusion needs --reranker DIR");
     if (o.p.keep > 64) throw usage_error("--keep must be at most 64");
-    if (o.hops != 1 && (o.hops != 2 || o.index.empty())) throw usage_error("--hops must be 1, or 2 with --index");
-    if (!(o.bm25_weight >= 0) || (o.bm25_weight > 0 && o.index.empty())) throw usage_error("--bm25-weight must be >= 0, and above 0 needs --index");
+    o.stage.check(!o.index.empty());
     if (!o.rerank_top_set) o.p.rerank_top = o.p.k;
     if (o.profile != "auto" && o.profile != "cpu")
         throw usage_error("--profile " + o.profile + ": this build of hoprag-pipeline runs the CPU backend only; use cpu or auto");
@@ -146,7 +141,7 @@ nlohmann::ordered_json answer_all(const options& o, const std::vector<data::hotp
     });
     eval::write_hotpot_predictions(o.out, tally.answers.pred);
     nlohmann::ordered_json out{{"questions", records.size()}, {"profile", "cpu"}, {"retrieval", o.index.empty() ? "own_paragraphs" : o.index},
-                               {"k", o.p.k}, {"hops", o.hops}, {"bm25_weight", o.bm25_weight}, {"rerank", o.no_rerank ? "none" : o.reranker + (o.fusion ? " (fusion)" : "")}, {"keep", o.p.keep},
+                               {"k", o.p.k}, {"hops", o.stage.hops}, {"bm25_weight", o.stage.bm25_weight}, {"rerank", o.no_rerank ? "none" : o.reranker + (o.fusion ? " (fusion)" : "")}, {"keep", o.p.keep},
                                {"generator", o.gen.model}, {"quant", o.gen.quant}};
     out.update(tally.summary(records));
     out["wall_s"] = seconds_since(t0);
@@ -184,7 +179,7 @@ nlohmann::ordered_json run(const options& o) {
                 rr.use_fusion(o.fusion, o.reranker);
                 return go(rr);
             });
-        }, {.seeds = o.hops == 2 ? o.seeds : 0, .bm25_weight = o.bm25_weight, .lexical = &corpus.corpus});
+        }, {.seeds = o.stage.hop_seeds(), .bm25_weight = o.stage.bm25_weight, .lexical = &corpus.corpus});
     });
 }
 

@@ -11,6 +11,7 @@
 
 #include "hoprag/components/faiss_index.hpp"
 #include "hoprag/components/flat_index.hpp"
+#include "hoprag/components/hybrid.hpp"
 #include "hoprag/data/hotpotqa.hpp"
 #include "hoprag/data/passage_unit.hpp"
 #include "hoprag/models/bert/encoder.hpp"
@@ -60,6 +61,37 @@ struct encoder_flags {
         if (pooling != "mean" && pooling != "cls") throw usage_error("--pooling must be mean or cls, got \"" + pooling + "\"");
         if (storage != "f32" && storage != "bf16") throw usage_error("--storage must be f32 or bf16, got \"" + storage + "\"");
     }
+};
+
+/// How the first stage searches (--hops, --seeds, --hybrid, --bm25-weight), shared by
+/// hoprag-retrieve and hoprag-pipeline.
+struct first_stage_flags {
+    std::int64_t hops = 1;
+    std::size_t seeds = 5;
+    float bm25_weight = 0;
+
+    /// Consumes argv[i] (and its value) if it is a first-stage flag; returns whether it was.
+    bool parse(int argc, char** argv, int& i) {
+        const std::string a = argv[i];
+        const auto value = [&]() -> std::string {
+            if (i + 1 >= argc) throw usage_error(a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "--hops") hops = program::integer_flag(a, value());
+        else if (a == "--seeds") seeds = program::size_flag(a, value());
+        else if (a == "--hybrid") bm25_weight = hoprag::components::hybrid_options{}.bm25_weight;
+        else if (a == "--bm25-weight") bm25_weight = program::number_flag<float>(a, value());
+        else return false;
+        return true;
+    }
+    /// Throws usage_error for bad values; two hops and BM25 search a passage index (`have_index`).
+    void check(bool have_index) const {
+        if (hops != 1 && hops != 2) throw usage_error("--hops must be 1 or 2, got " + std::to_string(hops));
+        if (!(bm25_weight >= 0)) throw usage_error("--bm25-weight must be >= 0");
+        if (!have_index && (hops == 2 || bm25_weight > 0)) throw usage_error("--hops 2 and --bm25-weight need --index");
+    }
+    /// Seeds of the second hop (0: one hop).
+    [[nodiscard]] std::size_t hop_seeds() const { return hops == 2 ? seeds : 0; }
 };
 
 /// Index kind and FAISS parameters (--index, --nlist, --nprobe, --hnsw-m, --ef-construction,

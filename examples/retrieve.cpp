@@ -57,16 +57,16 @@ int main(int argc, char** argv) {
         cli::index_flags iflags;
         std::string index_path, out, questions_path;
         std::vector<std::string> corpus;
-        std::int64_t k = 200, hops = 1;
-        std::size_t show = 0, seeds = 5;
-        float bm25_weight = 0;
+        std::int64_t k = 200;
+        std::size_t show = 0;
+        cli::first_stage_flags stage;
         for (int i = 1; i < argc; ++i) {
             const std::string a = argv[i];
             if (a == "--help" || a == "-h") {
                 std::cout << usage << cli::encoder_help << "\nExit status: 0 on success, 1 on bad input, 2 on bad usage.\n";
                 return 0;
             }
-            if (flags.parse(argc, argv, i) || (a != "--index" && iflags.parse(argc, argv, i))) continue;
+            if (flags.parse(argc, argv, i) || stage.parse(argc, argv, i) || (a != "--index" && iflags.parse(argc, argv, i))) continue;
             const auto value = [&]() -> std::string {
                 if (i + 1 >= argc) throw cli::usage_error(a + " needs a value");
                 return argv[++i];
@@ -75,20 +75,15 @@ int main(int argc, char** argv) {
             else if (a == "--corpus") corpus.push_back(value());
             else if (a == "--out") out = value();
             else if (a == "--k") k = program::integer_flag(a, value());
-            else if (a == "--hops") hops = program::integer_flag(a, value());
-            else if (a == "--seeds") seeds = program::size_flag(a, value());
-            else if (a == "--hybrid") bm25_weight = hoprag::components::hybrid_options{}.bm25_weight;
-            else if (a == "--bm25-weight") bm25_weight = program::number_flag<float>(a, value());
             else if (a == "--show") show = static_cast<std::size_t>(program::integer_flag(a, value(), 0));
             else if (a.size() > 1 && a[0] == '-') throw cli::usage_error("unknown option " + a);
             else if (questions_path.empty()) questions_path = a;
             else throw cli::usage_error("more than one QUESTIONS file: " + a);
         }
         flags.check();
-        if (hops != 1 && hops != 2) throw cli::usage_error("--hops must be 1 or 2, got " + std::to_string(hops));
+        stage.check(true);
         if (index_path.empty() || out.empty() || corpus.empty() || questions_path.empty())
             throw cli::usage_error("--index, --corpus, --out and QUESTIONS are required");
-        if (!(bm25_weight >= 0)) throw cli::usage_error("--bm25-weight must be >= 0");
         const auto loaded = cli::load_corpus(corpus, flags.limit, flags.unit, prog);
         const auto& passages = loaded.passages;
         const auto questions = hoprag::data::load_questions(questions_path);
@@ -109,15 +104,13 @@ int main(int argc, char** argv) {
                 std::vector<std::string> texts;
                 for (const auto& q : questions) texts.push_back(q.question);
                 const auto t0 = std::chrono::steady_clock::now();
-                const auto search = [&](auto& first) {
-                    return hops == 2 ? comp::retrieve_two_hop(first, texts, passages, {.k = k, .seeds = seeds}) : first.retrieve(texts, k);
-                };
+                const comp::two_hop_options hop{.k = k, .seeds = stage.hop_seeds()};
                 std::vector<std::vector<comp::hit>> hits;
-                if (bm25_weight > 0) {
-                    comp::hybrid_retriever<retriever> hybrid(r, loaded.corpus, passages.size(), {.bm25_weight = bm25_weight});
-                    hits = search(hybrid);
+                if (stage.bm25_weight > 0) {
+                    comp::hybrid_retriever<retriever> hybrid(r, loaded.corpus, passages.size(), {.bm25_weight = stage.bm25_weight});
+                    hits = comp::retrieve_two_hop(hybrid, texts, passages, hop);
                 } else
-                    hits = search(r);
+                    hits = comp::retrieve_two_hop(r, texts, passages, hop);
                 const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                 hoprag::io::durable_writer w(out);
                 for (std::size_t i = 0; i < questions.size(); ++i)
@@ -143,9 +136,9 @@ int main(int argc, char** argv) {
                 j["k"] = std::min<std::int64_t>(k, index.size());
                 j["corpus_passages"] = index.size();
                 j["index_kind"] = kind;
-                j["hops"] = hops;
-                if (hops == 2) j["seeds"] = seeds;
-                j["bm25_weight"] = bm25_weight;
+                j["hops"] = stage.hops;
+                if (stage.hops == 2) j["seeds"] = stage.seeds;
+                j["bm25_weight"] = stage.bm25_weight;
                 j["seconds"] = secs;
                 j["questions_per_s"] = secs > 0 ? double(questions.size()) / secs : 0.0;
                 return j;

@@ -81,11 +81,8 @@ public:
 
     std::vector<data::passage> retrieve(const data::hotpot_record& q, std::size_t k) {
         const auto question = std::span(&q.question, 1);
-        const auto search = [&](auto& first) {
-            return seeds_ ? retrieve_two_hop(first, question, corpus_, {.k = static_cast<std::int64_t>(k), .seeds = seeds_})
-                          : first.retrieve(question, static_cast<std::int64_t>(k));
-        };
-        return hit_passages((hybrid_ ? search(*hybrid_) : search(r_)).at(0), corpus_);
+        const two_hop_options o{.k = static_cast<std::int64_t>(k), .seeds = seeds_};
+        return hit_passages((hybrid_ ? retrieve_two_hop(*hybrid_, question, corpus_, o) : retrieve_two_hop(r_, question, corpus_, o)).at(0), corpus_);
     }
 
 private:

@@ -23,7 +23,7 @@ namespace hoprag::components {
 /// How the second hop runs.
 struct two_hop_options {
     std::int64_t k = 200;     ///< passages per question, each hop and merged
-    std::size_t seeds = 5;    ///< hop-1 passages that each start a hop-2 query
+    std::size_t seeds = 5;    ///< hop-1 passages that each start a hop-2 query (0: one hop, no second)
 };
 
 /// The merged two-hop hits of each question (`Retriever` has retrieve(texts, k) like retriever<>;
@@ -31,7 +31,8 @@ struct two_hop_options {
 template <class Retriever>
 std::vector<std::vector<hit>> retrieve_two_hop(Retriever& r, std::span<const std::string> questions, std::span<const data::passage> corpus,
                                                const two_hop_options& o = {}) {
-    const auto first = r.retrieve(questions, o.k);
+    auto first = r.retrieve(questions, o.k);
+    if (o.seeds == 0) return first;  // one hop
     std::vector<std::string> queries;
     std::vector<std::size_t> owner;  // question of each hop-2 query
     std::vector<float> seed_score;   // hop-1 score of each hop-2 query's seed
