@@ -1,8 +1,10 @@
 // The program edge of `--device cpu|cuda|auto` (DESIGN: resolved once, into a backend type).
-// `run_on_device(name, flag, f)` calls `f.template operator()<cpu::backend>()` and returns its
-// status. No program has a CUDA path yet (the GPU issue adds them, as a cuda::backend branch here):
-// `--device cuda` is refused in one line, exit 2 (usage_error), and `auto` says on stderr that it
-// runs on the CPU when a GPU is present.
+// `run_on_device<CudaPath>(name, flag, f)` calls `f.template operator()<Backend>()` with
+// cpu::backend or, for programs whose code path compiles for the GPU (CudaPath = true) in a build
+// with the CUDA backend (HOPRAG_WITH_CUDA, set by CMake when nvcc is present), cuda::backend; and
+// returns its status. `--device cuda` without such a path, without the backend in the build, or
+// without a GPU is refused in one line, exit 2 (usage_error); `auto` takes the GPU when it can
+// and otherwise says on stderr why it runs on the CPU when a GPU is present.
 #pragma once
 
 #include <cstdio>
@@ -12,10 +14,19 @@
 #include "hoprag/backend/device.hpp"
 #include "hoprag/cpu/backend.hpp"
 #include "program_main.hpp"
+#ifndef HOPRAG_WITH_CUDA
+#define HOPRAG_WITH_CUDA 0
+#endif
+#if HOPRAG_WITH_CUDA
+#include "hoprag/cuda/backend.hpp"
+#endif
 
 namespace program {
 
-template <class F>
+/// Whether this build holds the CUDA backend.
+inline constexpr bool cuda_built = HOPRAG_WITH_CUDA != 0;
+
+template <bool CudaPath = false, class F>
 int run_on_device(std::string_view name, std::string_view flag, F&& f) {
     hoprag::device_choice d;
     try {
@@ -24,13 +35,18 @@ int run_on_device(std::string_view name, std::string_view flag, F&& f) {
         throw usage_error(e.what());
     }
     const bool gpu = hoprag::gpu_present();
-    if (d == hoprag::device_choice::cuda)
-        throw usage_error(std::string("--device cuda: ") +
-                          (gpu ? std::string(name) + " has no CUDA path yet; use --device cpu"
-                               : "no CUDA device on this machine (no NVIDIA driver or GPU found); use --device cpu"));
+    const std::string why = !CudaPath ? std::string(name) + " has no CUDA path yet"
+                            : !cuda_built ? "this build has no CUDA backend (configured without nvcc)"
+                                          : "no CUDA device on this machine (no NVIDIA driver or GPU found)";
+#if HOPRAG_WITH_CUDA
+    if constexpr (CudaPath)
+        if (d != hoprag::device_choice::cpu && gpu && hoprag::cuda::device_count() > 0)
+            return f.template operator()<hoprag::cuda::backend>();
+#endif
+    if (d == hoprag::device_choice::cuda) throw usage_error("--device cuda: " + why + "; use --device cpu");
     if (d == hoprag::device_choice::auto_ && gpu)
-        std::fprintf(stderr, "%.*s: --device auto: a GPU is present but this program has no CUDA path yet; running on the CPU\n",
-                     static_cast<int>(name.size()), name.data());
+        std::fprintf(stderr, "%.*s: --device auto: a GPU is present but %s; running on the CPU\n", static_cast<int>(name.size()), name.data(),
+                     why.c_str());
     return f.template operator()<hoprag::cpu::backend>();
 }
 

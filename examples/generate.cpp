@@ -39,8 +39,9 @@ prompt: {"text": ..., "tokens": [ids...], "prompt_tokens": n, "stop_reason": ...
   --stop STR            stop once the continuation contains STR (repeatable); the text ends
                         before STR, the tokens include the one that completed it
   --no-eos              do not stop at the model's end-of-sequence token
-  --chat                wrap each prompt as a user turn in the model's chat template (ChatML
-                        when the tokenizer has <|im_start|>, else Mistral [INST] ... [/INST])
+  --chat                wrap each prompt as a user turn in the model's chat template (ChatML,
+                        Mistral [INST] ... [/INST] or Llama-3 headers, read from the tokenizer)
+  --chat-format F       the same in the named template: chatml|mistral|llama3
   --help                show this text
 Threads: OMP_NUM_THREADS (default: all cores).
 Exit status: 0 done, 1 error (one line on stderr naming the input line or file), 2 bad usage.)";
@@ -53,7 +54,8 @@ struct options {
     double temperature = 0.0, top_p = 1.0;
     std::uint64_t seed = 0;
     std::vector<std::string> stops;
-    bool chat = false, eos = true;
+    std::string chat;  // empty: no template; "auto": the tokenizer's; else a chat_family name
+    bool eos = true;
 };
 
 options parse_args(int argc, char** argv) {
@@ -73,12 +75,15 @@ options parse_args(int argc, char** argv) {
         else if (a == "--top-p") o.top_p = program::number_flag<double>(a, value());
         else if (a == "--seed") o.seed = program::number_flag<std::uint64_t>(a, value());
         else if (a == "--stop") o.stops.push_back(value());
-        else if (a == "--chat") o.chat = true;
+        else if (a == "--chat") o.chat = "auto";
+        else if (a == "--chat-format") o.chat = value();
         else if (a == "--no-eos") o.eos = false;
         else throw usage_error("unknown option \"" + a + "\"");
     }
     if (o.model.empty()) throw usage_error("missing --model PATH");
     if (o.quant != "none" && o.quant != "nf4") throw usage_error("--quant must be none or nf4, found \"" + o.quant + "\"");
+    if (o.chat != "" && o.chat != "auto" && o.chat != "chatml" && o.chat != "mistral" && o.chat != "llama3")
+        throw usage_error("--chat-format must be chatml, mistral or llama3, found \"" + o.chat + "\"");
     if (o.max_new_tokens < 0) throw usage_error("--max-new-tokens must be >= 0");
     if (!(o.temperature >= 0.0)) throw usage_error("--temperature must be >= 0");
     if (!(o.top_p > 0.0 && o.top_p <= 1.0)) throw usage_error("--top-p must be in (0, 1]");
@@ -117,6 +122,8 @@ int run(const options& o) {
     go.stop_at_eos = o.eos;
     go.stop_strings = o.stops;
     const auto decode = [&](std::span<const std::int32_t> ids) { return tok.decode(ids); };
+    std::optional<tokenizers::chat_family> family;
+    if (!o.chat.empty()) family = o.chat == "auto" ? tokenizers::detect_chat_family(tok) : tokenizers::parse_chat_family(o.chat);
 
     std::string line;
     std::size_t line_no = 0, prompts = 0, total_new = 0;
@@ -133,7 +140,7 @@ int run(const options& o) {
         } catch (const nlohmann::json::exception& e) {
             throw std::runtime_error(where + ": not valid JSON (" + std::string(e.what()) + ")");
         }
-        const auto ids = o.chat ? tokenizers::user_turn_ids(tok, prompt) : tok.encode(prompt, true).ids;
+        const auto ids = family ? tokenizers::user_turn_ids(tok, *family, prompt) : tok.encode(prompt, true).ids;
         if (ids.empty()) throw std::runtime_error(where + ": the prompt encodes to no tokens");
         const auto t1 = std::chrono::steady_clock::now();
         const auto g = models::llama::generate(ctx, gen.model(), ids, go, decode, lin);
@@ -162,7 +169,7 @@ int main(int argc, char** argv) {
         for (int i = 1; i < argc; ++i)
             if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") throw usage_error("");
         const options o = parse_args(argc, argv);
-        return program::run_on_device("hoprag-generate", o.device, [&]<class Backend>() {
+        return program::run_on_device<true>("hoprag-generate", o.device, [&]<class Backend>() {
             return o.quant == "nf4" ? run<quant::nf4, Backend>(o) : run<quant::none, Backend>(o);
         });
     });

@@ -50,12 +50,17 @@ struct generator_flags {
     void check(std::string_view model_flag) const {
         if (model.empty()) throw program::usage_error(std::string(model_flag) + " PATH is required");
         if (quant != "nf4" && quant != "none") throw program::usage_error("--quant must be nf4 or none, got \"" + quant + "\"");
-        if (format != "chat" && format != "plain") throw program::usage_error("--format must be chat or plain, got \"" + format + "\"");
+        hoprag::data::prompt_options po;
+        try {
+            hoprag::data::set_format(po, format);
+        } catch (const hoprag::config_error& e) {
+            throw program::usage_error(e.what());
+        }
         if (!adapter.empty() && !artifacts.empty()) throw program::usage_error("give --adapter or --artifacts, not both");
     }
     hoprag::components::answer_options answer_options() const {
         hoprag::components::answer_options ao;
-        ao.prompt.format = format == "plain" ? hoprag::data::prompt_format::plain : hoprag::data::prompt_format::chat;
+        hoprag::data::set_format(ao.prompt, format);
         ao.prompt.max_tokens = max_tokens;
         ao.max_new_tokens = static_cast<std::int64_t>(max_new_tokens);
         return ao;

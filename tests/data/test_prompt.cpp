@@ -1,4 +1,4 @@
-// data/prompt.hpp with SmolLM2's real tokenizer: the exact prompt text of a known bundle (plain and
+// data/prompt.hpp with SmolLM2's real tokenizer: the exact prompt of a known bundle (plain and
 // ChatML), the labels mask (ignore_label on every prompt token, the target and <|im_end|> labelled,
 // decoding back to the target), fitting (lowest-scored non-gold passages dropped first, then gold,
 // renumbered citations, the target never cut, config_error when nothing fits), length buckets and
@@ -44,10 +44,15 @@ TEST_CASE("prompt text of a known bundle, plain and chat", "[prompt]") {
         "cite indices like [1], [3].\n";
     const std::string q = "Which magazine was published first, Woman's Day or The Lady?";
     CHECK(data::prompt_text(q, ps) == body);
-    CHECK(data::model_input_text(q, ps, data::prompt_format::plain) == body + "<answer>");
-    CHECK(data::model_input_text(q, ps, data::prompt_format::chat) ==
-          "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\n" +
-              body.substr(0, body.size() - 1) + "<|im_end|>\n<|im_start|>assistant\n<answer>");
+    // the ids are those of the whole text encoded at once (ChatML markers are added tokens)
+    const auto& tok = smollm2();
+    const auto chatml = tokenizers::chat_family::chatml;
+    CHECK(data::prompt_ids(tok, q, ps, data::prompt_format::plain, chatml) == tok.encode(body + "<answer>", false).ids);
+    CHECK(data::prompt_ids(tok, q, ps, data::prompt_format::chat, chatml) ==
+          tok.encode("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\n" +
+                         body.substr(0, body.size() - 1) + "<|im_end|>\n<|im_start|>assistant\n<answer>",
+                     false)
+              .ids);
     CHECK(data::target_text("The Lady", {1, 3}) == "The Lady [1], [3]");
     CHECK(data::target_text("yes", {}) == "insufficient context");
 }
@@ -70,7 +75,7 @@ TEST_CASE("encode_example: labels only on the target and the end token", "[promp
         }
         const std::vector<std::int32_t> prompt(ex.ids.begin(), ex.ids.begin() + std::ptrdiff_t(ex.prompt_tokens));
         const std::vector<std::int32_t> target(ex.ids.begin() + std::ptrdiff_t(ex.prompt_tokens), ex.ids.end());
-        CHECK(tok.decode(prompt, false) == data::model_input_text("Which magazine was published first?", ps, format));
+        CHECK(prompt == data::prompt_ids(tok, "Which magazine was published first?", ps, format, tokenizers::chat_family::chatml));
         CHECK(tok.decode(target, false) == "The Lady [1], [3]<|im_end|>");
         CHECK(target.back() == *tok.token_to_id("<|im_end|>"));
         // inference: the same prompt ids, no labels beyond them
@@ -81,8 +86,8 @@ TEST_CASE("encode_example: labels only on the target and the end token", "[promp
         CHECK(inf.target.empty());
     }
     data::prompt_options bad;
-    bad.end_token = "<no such token>";
-    CHECK_THROWS_AS(data::encode_example(tok, "q", ps, std::string_view("a"), bad), config_error);
+    bad.family = tokenizers::chat_family::llama3;  // SmolLM2 has no <|eot_id|>
+    CHECK_THROWS_WITH(data::encode_example(tok, "q", ps, std::string_view("a"), bad), Catch::Contains("<|eot_id|>"));
 }
 
 TEST_CASE("encode_example fits by dropping the lowest-scored non-gold passages first", "[prompt]") {
@@ -106,7 +111,7 @@ TEST_CASE("encode_example fits by dropping the lowest-scored non-gold passages f
             shown.push_back(ps[keep[n]]);
             if (ps[keep[n]].gold) cites.push_back(int(n + 1));
         }
-        return tok.encode(data::model_input_text("What?", shown, o.format), false).ids.size() +
+        return data::prompt_ids(tok, "What?", shown, o.format, tokenizers::chat_family::chatml).size() +
                tok.encode(data::target_text(answer, cites), false).ids.size() + 1;
     };
     // non-gold by worst rank: display 3 (rank 4), display 0 (rank 3), display 5 (rank 2), display 2 (rank 0);

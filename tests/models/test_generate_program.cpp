@@ -89,6 +89,8 @@ TEST_CASE("hoprag-generate: greedy tokens equal the golden SmolLM2 continuation"
     const auto r = run("golden", input, "--model '" + model_path.string() + "' --chat --no-eos --max-new-tokens 8");
     INFO(r.err);
     REQUIRE(r.code == 0);
+    // naming the template SmolLM2's tokenizer implies gives the same tokens
+    CHECK(run("golden-chatml", input, "--model '" + model_path.string() + "' --chat-format chatml --no-eos --max-new-tokens 8").lines == r.lines);
     REQUIRE(r.lines.size() == 2);
     const auto tok = tokenizers::load_tokenizer(model_path);
     for (std::size_t i : {0, 1}) {
@@ -158,6 +160,7 @@ TEST_CASE("hoprag-generate: bad input exits non-zero with one line naming where"
     SECTION("usage errors exit 2") {
         CHECK(run("bad-flag", "", model + " --frobnicate").code == 2);
         CHECK(run("bad-quant", "", model + " --quant int3").code == 2);
+        CHECK(run("bad-chat-format", "", model + " --chat-format vicuna").code == 2);
         CHECK(run("no-model-flag", "", "").code == 2);
         const auto h = run("help", "", "--help");
         CHECK(h.code == 0);

@@ -125,7 +125,7 @@ TEST_CASE("bad tokenizer.json files give typed errors naming the problem", "[tok
         "added_tokens":[{"id":0,"content":"a","lstrip":true}]})", "t.json"), Catch::Contains("lstrip"));
 }
 
-TEST_CASE("chat templates give the strings of the SmolLM2 and Mistral templates", "[tokenizers]") {
+TEST_CASE("chat templates give the strings of the SmolLM2, Mistral and Llama-3 templates", "[tokenizers]") {
     const std::vector<chat_message> one{{"user", "Who wrote Hamlet?"}};
     CHECK(apply_chatml(one, true) ==
           "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
@@ -144,8 +144,15 @@ TEST_CASE("chat templates give the strings of the SmolLM2 and Mistral templates"
     const auto ids = spm.encode(apply_mistral(turns), false).ids;
     CHECK(ids.front() == 1);
     CHECK(std::count(ids.begin(), ids.end(), 2) == 1);
-    // user_turn_ids: a tokenizer without <|im_start|> gets the Mistral form
-    CHECK(user_turn_ids(spm, "A joke?") == spm.encode(apply_mistral(std::vector<chat_message>{{"user", "A joke?"}}), false).ids);
+    // user_turn_ids: a tokenizer with <s> and </s> but no <|im_start|> gets the Mistral form
+    REQUIRE(detect_chat_family(spm) == chat_family::mistral);
+    const auto turn = user_turn_ids(spm, chat_family::mistral, "A joke?");
+    CHECK(turn.front() == 1);
+    CHECK(spm.decode(turn, true) == "[INST] A joke? [/INST]");
+    CHECK(apply_llama3(turns, true) ==
+          "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
+          "Hello!<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nA joke?<|eot_id|>"
+          "<|start_header_id|>assistant<|end_header_id|>\n\n");
 }
 
 TEST_CASE("mutated tokenizer.json files give hoprag errors or work, never crash", "[tokenizers]") {

@@ -1,6 +1,6 @@
 // Answering one question with a generator: the prompt of data/prompt.hpp (fitted to the token
 // budget, keeping generation room), greedy generation that stops at a line break once the answer
-// has begun, at "<|im_end|>" or at EOS, and eval/answer_prediction.hpp's rules that turn the
+// has begun, at the chat family's end of turn ("<|im_end|>", "</s>", "<|eot_id|>") or at EOS, and eval/answer_prediction.hpp's rules that turn the
 // answer line into answer text, cited passages and supporting sentences. Shared by hoprag-answer
 // and the generator trainer's evaluation. `own_paragraph_contexts` gives a HotpotQA question's own
 // context paragraphs (gold forced in, plus distractors) in file order;
@@ -82,7 +82,8 @@ template <class Generator>
     models::llama::generate_options go;
     go.max_new_tokens = o.max_new_tokens;
     go.stop_strings = {"\n"};
-    if (const auto e = tok.token_to_id("<|im_end|>")) go.stop_ids.push_back(*e);
+    if (const auto f = po.family ? po.family : tokenizers::find_chat_family(tok))  // plain prompts too: training ended them so
+        if (const auto e = tok.token_to_id(tokenizers::end_of_turn(*f))) go.stop_ids.push_back(*e);
     // the stop string "\n" counts only once the answer has begun: leading whitespace is dropped
     const auto decode = [&](std::span<const std::int32_t> ids) {
         std::string t = tok.decode(ids, true);

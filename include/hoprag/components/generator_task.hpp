@@ -77,7 +77,8 @@ inline void validate(const generator_train_config& c) {
         c.max_new_tokens < 1 || !(c.lr > 0))
         throw config_error("need --epochs, --accumulation, --passages, --eval-questions, --max-new-tokens >= 1, --max-tokens >= 16, --lr > 0");
     if (!(c.forced_epochs >= 0) || !(c.mix_epochs >= 0)) throw config_error("need --forced-epochs and --mix-epochs >= 0");
-    if (c.format != "chat" && c.format != "plain") throw config_error("--format must be chat or plain, got '" + c.format + "'");
+    data::prompt_options po;
+    data::set_format(po, c.format);
     (void)data::parse_passage_unit(c.unit);
 }
 
@@ -98,7 +99,7 @@ public:
         total_ = max_steps > 0 ? max_steps : steps_per_epoch * tc.epochs;
         const std::int64_t schedule_steps = std::max<std::int64_t>(1, total_);  // warm-up capped at the run's length
         sched_ = train::warmup_cosine_lr(static_cast<float>(tc.lr), std::min(tc.warmup_steps, schedule_steps), schedule_steps, 0.1f);
-        po_.format = tc.format == "plain" ? data::prompt_format::plain : data::prompt_format::chat;
+        data::set_format(po_, tc.format);
         po_.max_tokens = static_cast<std::size_t>(tc.max_tokens);
         for (const auto& t : opt_.tensors()) specs_.push_back({t.name, shape{t.n}});
         adapters::zero_grads(ctx_, grads_);

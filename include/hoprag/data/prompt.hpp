@@ -11,9 +11,11 @@
 // target that follows "<answer>" is "ANSWER [i], [j]" (data/bundle.hpp's answer_target without its
 // "<answer>" tag) citing the shown passages that hold a supporting fact -- "insufficient context"
 // when none is shown (or all were dropped to fit) -- then one end token.
-// With prompt_format::chat the prompt text is the user turn of SmolLM2's ChatML template
-// (tokenizers/chat_template.hpp, default system prompt) and "<answer>" opens the assistant turn;
-// the end token is "<|im_end|>". With prompt_format::plain the text is used as is.
+// With prompt_format::chat the prompt text is the user turn of the model family's chat template
+// (tokenizers/chat_template.hpp: ChatML for SmolLM2, [INST] for Mistral, Llama-3 headers; read
+// from the tokenizer unless prompt_options::family names it) and "<answer>" opens the assistant
+// turn, tokenized as the start of the reply; the end token is the family's end of turn
+// ("<|im_end|>", "</s>", "<|eot_id|>"). With prompt_format::plain the text is used as is.
 // Labels follow the Hugging Face convention: labels[t] = ids[t] on target and end tokens, -100 on
 // prompt tokens (a loss shifts them: position t - 1 predicts labels[t]).
 // Fitting (`encode_example`): when prompt + target + end (or, for inference, prompt + the tokens
@@ -56,9 +58,9 @@ enum class prompt_format { chat, plain };
 /// Prompt construction and fitting.
 struct prompt_options {
     prompt_format format = prompt_format::chat;
+    std::optional<tokenizers::chat_family> family;  ///< chat template and end token; none: detect_chat_family(tok)
     std::size_t max_tokens = 1024;           ///< prompt + target + end token (training) or prompt + reserve (inference)
     std::size_t generation_reserve = 32;     ///< tokens kept free for generation when there is no target
-    std::string end_token = "<|im_end|>";    ///< appended after the target (must be one token of the vocabulary)
     bool gold_first = true;                  ///< fitting drops every non-gold passage before any gold one
 };
 
@@ -83,14 +85,36 @@ struct prompt_options {
     return t;
 }
 
-/// The full text the model reads before the answer: prompt_text wrapped per `format`, ending in "<answer>".
-[[nodiscard]] inline std::string model_input_text(std::string_view question, std::span<const passage> passages,
-                                                  prompt_format format) {
+/// Sets `o`'s format from a flag value: "chat" or "auto" (the tokenizer's family), "chatml",
+/// "mistral", "llama3" (that family's template), or "plain"; config_error otherwise.
+inline void set_format(prompt_options& o, std::string_view name) {
+    o.family.reset();
+    o.format = name == "plain" ? prompt_format::plain : prompt_format::chat;
+    if (name == "plain" || name == "chat" || name == "auto") return;
+    try {
+        o.family = tokenizers::parse_chat_family(name);
+    } catch (const config_error&) {
+        throw config_error("--format must be chat (auto), chatml, mistral, llama3 or plain, got \"" + std::string(name) + "\"");
+    }
+}
+
+/// The chat family of `o` for tokenizer `tok`: o.family, else the tokenizer's.
+[[nodiscard]] inline tokenizers::chat_family prompt_family(const tokenizers::tokenizer& tok, const prompt_options& o) {
+    return o.family ? *o.family : tokenizers::detect_chat_family(tok);
+}
+
+/// The ids the model reads before the answer: prompt_text as one user turn of family `f` (chat)
+/// or as plain text, then "<answer>" as the start of the reply.
+[[nodiscard]] inline std::vector<std::int32_t> prompt_ids(const tokenizers::tokenizer& tok, std::string_view question,
+                                                          std::span<const passage> passages, prompt_format format,
+                                                          tokenizers::chat_family f) {
     std::string body = prompt_text(question, passages);
-    if (format == prompt_format::plain) return body + "<answer>";
-    body.pop_back();  // the user turn ends at the instruction; ChatML adds its own newline
-    const tokenizers::chat_message user{"user", std::move(body)};
-    return tokenizers::apply_chatml(std::span(&user, 1), true) + "<answer>";
+    if (format == prompt_format::plain) return tok.encode(body + "<answer>", false).ids;
+    body.pop_back();  // the user turn ends at the instruction; the template adds its own line break
+    auto ids = tokenizers::user_turn_ids(tok, f, body);
+    const auto open = tok.encode("<answer>", false).ids;
+    ids.insert(ids.end(), open.begin(), open.end());
+    return ids;
 }
 
 /// The target text after "<answer>": the answer (newlines as spaces) and its citations, or
@@ -126,12 +150,9 @@ struct encoded_example {
         if (passages[a].score != passages[b].score) return passages[a].score < passages[b].score;
         return a > b;
     });
-    std::int32_t end_id = -1;
-    if (answer) {
-        const auto e = tok.token_to_id(o.end_token);
-        if (!e) throw config_error("encode_example: end token \"" + o.end_token + "\" is not in the tokenizer's vocabulary");
-        end_id = static_cast<std::int32_t>(*e);
-    }
+    const bool need_family = o.format == prompt_format::chat || answer;
+    const auto family = need_family ? prompt_family(tok, o) : tokenizers::chat_family::chatml;
+    const std::int32_t end_id = answer ? tokenizers::required_id(tok, tokenizers::end_of_turn(family), "encode_example: end token") : -1;
     encoded_example ex;
     for (std::size_t next = 0;; ++next) {
         std::vector<passage> shown;
@@ -139,12 +160,12 @@ struct encoded_example {
         std::vector<int> cites;
         for (std::size_t n = 0; n < kept.size(); ++n)
             if (passages[kept[n]].gold) cites.push_back(static_cast<int>(n + 1));
-        const auto prompt = tok.encode(model_input_text(question, shown, o.format), false).ids;
+        const auto prompt = prompt_ids(tok, question, shown, o.format, family);
         std::vector<std::int32_t> target;
         std::string ttext;
         if (answer) {
             ttext = target_text(*answer, cites);
-            target = tok.encode(ttext, false).ids;
+            target = tokenizers::continuation_ids(tok, "<answer>", ttext);
             target.push_back(end_id);
         }
         const std::size_t need = prompt.size() + (answer ? target.size() : o.generation_reserve);
