@@ -34,19 +34,6 @@ Exit status: 0 fits, 1 does not fit or bad input (one line on stderr), 2 bad usa
 
 using program::usage_error;
 
-profile_info profile_named(const std::string& name) {
-    if (name == "cpu") return info_of<cpu_profile>();
-    if (name == "t4") return info_of<t4_profile>();
-    if (name == "a100") return info_of<a100_profile>();
-    if (name == "a100-80") {
-        auto p = info_of<a100_profile>();
-        p.memory_bytes = 79 * gib;
-        return p;
-    }
-    if (name == "h100") return info_of<h100_profile>();
-    throw usage_error("--profile must be cpu, t4, a100, a100-80 or h100, found \"" + name + "\"");
-}
-
 models::llama::config read_config(const std::filesystem::path& path) {
     if (!std::filesystem::exists(path)) throw io_error(path.string() + ": no such file or folder (--config wants a config.json, a model folder or a GGUF file)");
     if (std::filesystem::is_regular_file(path) && path.extension() == ".gguf") return models::llama::config_from_gguf(io::gguf_file(path));
@@ -89,7 +76,13 @@ int main(int argc, char** argv) {
         if (r.batch <= 0) throw usage_error("--batch must be > 0");
         if (r.lora_rank < 0) throw usage_error("--rank must be >= 0");
         if (memory_gib < 0) throw usage_error("--memory-gib must be > 0");
-        const auto p = profile_named(profile);
+        const auto p = [&] {
+            try {
+                return profile_named(profile);
+            } catch (const config_error& e) {
+                throw usage_error(std::string("--") + e.what());
+            }
+        }();
         if (memory_gib > 0) r.memory_bytes = static_cast<std::size_t>(memory_gib * static_cast<double>(gib));
         const auto cfg = read_config(config_path);
         const auto plan = train::plan_memory(cfg, p, r);

@@ -59,7 +59,7 @@ QLoRA fine-tuning of generator<nf4, lora<16, 32, all-linear>> on HotpotQA with c
   --max-tokens N        tokens per example (prompt + target + end); passages dropped to fit, the
                         curriculum's least wanted first; train at the budget you answer with  [640]
   --passages N          passages per bundle  [10]
-  --format F            chat|plain prompt  [chat]
+  --format F            chat (the tokenizer's template)|chatml|mistral|llama3|plain  [chat]
   --eval-steps N        evaluate every N optimiser steps  [50]
   --save-steps N        checkpoint every N optimiser steps (and at the end)  [50]
   --eval-questions N    held-out questions answered per evaluation  [16]
@@ -123,13 +123,6 @@ void parse_args(int argc, char** argv, components::generator_train_config& t, ru
         throw usage_error("--profile " + r.profile + ": hoprag-train-generator trains on the CPU backend (fp32) only; use cpu or auto");
 }
 
-profile_info profile_named(const std::string& name) {
-    if (name == "t4") return info_of<t4_profile>();
-    if (name == "a100") return info_of<a100_profile>();
-    if (name == "h100") return info_of<h100_profile>();
-    return info_of<cpu_profile>();
-}
-
 /// --plan: the memory plan of this run's training step; stderr table, stdout JSON, throws when it does not fit.
 int print_plan(const components::generator_train_config& tc, const run_config& rc) {
     const fs::path model(rc.model);
@@ -158,7 +151,7 @@ int run(int argc, char** argv) {
     }
     parse_args(static_cast<int>(args.size()), args.data(), tc, rc, plan);
     if (plan) return print_plan(tc, rc);
-    return program::run_on_device("hoprag-train-generator", rc.device, [&]<class Backend>() {
+    return program::run_on_device<true>("hoprag-train-generator", rc.device, [&]<class Backend>() {
         components::generator_task<components::generator<quant::nf4, adapters::lora<16, 32>, Backend>> task(tc, rc.model, rc.max_steps,
                                                                                                           rc.checkpointing);
         std::fprintf(stderr, "hoprag-train-generator: %zu training questions, %zu held-out eval questions, %lld optimiser steps\nhoprag-train-generator: %s\n",

@@ -1,10 +1,19 @@
 // Llama decoder units on a tiny random config: CPU forward vs a float64 reference (GQA, full and
 // sliding-window attention), KV-cache decode and right-padded batched prefill equal to a plain
 // prefill, GGUF-style interleaved RoPE on permuted Q/K rows equal to rotate-half on HF rows, the
-// loader's error listing, sampling (greedy, determinism, top-p) and generate's stop rules.
+// loader's error listing and its streaming of the block linears into a sink, release_pages of
+// mapped views, sampling (greedy, determinism, top-p) and generate's stop rules.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
 #include "hoprag/cpu/backend.hpp"
+#include "hoprag/io/mapped_file.hpp"
 #include "hoprag/models/llama/generate.hpp"
 #include "models/llama_tiny.hpp"
 
@@ -180,4 +189,43 @@ TEST_CASE("llama generate stops at max tokens, stop tokens and stop strings", "[
     CHECK(by_string.stop_reason == "stop_string");
     CHECK(by_string.tokens.size() <= 2);
     CHECK_THROWS_AS(llama::generate(ctx, m, prompt, o), config_error);  // stop strings without decode
+}
+
+TEST_CASE("llama loader streams the block linears into a sink, the rest into backend memory", "[llama]") {
+    const auto c = test::tiny_llama_config();
+    test::tiny_llama_tensors t(c, false, 15);
+    cpu::context ctx;
+    std::map<std::pair<std::size_t, std::size_t>, std::vector<float>> got;
+    const auto m = llama::load_weights(ctx, c, t.source(false), [&](std::size_t l, std::size_t f, std::span<const float> w) {
+        CHECK(llama::is_linear_field(f));
+        got[{l, f}].assign(w.begin(), w.end());
+    });
+    REQUIRE(got.size() == static_cast<std::size_t>(c.num_layers) * 7);
+    const auto shapes = llama::layer_shapes(c);
+    for (const auto& [at, w] : got) {
+        const auto name = "model.layers." + std::to_string(at.first) + "." + std::string(llama::hf_layer_names[at.second]) + ".weight";
+        INFO(name);
+        CHECK(static_cast<std::int64_t>(w.size()) == shapes[at.second].numel());
+        CHECK(w == t.data.at(name));
+    }
+    for (std::size_t l = 0; l < m.layers.size(); ++l) {
+        CHECK(m.layers[l].wq.size() == 0);  // left empty: the sink took them
+        CHECK(m.layers[l].w_down.size() == 0);
+        CHECK(m.layers[l].attn_norm.to_host() == t.data.at("model.layers." + std::to_string(l) + ".input_layernorm.weight"));
+    }
+    CHECK(m.embed.to_host() == t.data.at("model.embed_tokens.weight"));
+}
+
+TEST_CASE("release_pages drops a mapped view's pages and later reads see the same bytes", "[io]") {
+    const auto path = std::filesystem::temp_directory_path() / ("hoprag_release_" + std::to_string(::getpid()));
+    std::vector<char> bytes(3 * 4096 + 123);
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 31 + 7);
+    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    const io::mapped_file f(path);
+    const auto view = f.bytes().subspan(100, 2 * 4096);
+    CHECK(std::memcmp(view.data(), bytes.data() + 100, view.size()) == 0);
+    io::release_pages(view);
+    io::release_pages({});
+    CHECK(std::memcmp(f.data(), bytes.data(), bytes.size()) == 0);
+    std::filesystem::remove(path);
 }

@@ -105,6 +105,15 @@ TEST_CASE("memory plan: Mistral-7B QLoRA terms equal the hand-computed values an
     CHECK(p.fits);
     CHECK(p.largest().name == "base linears");
     CHECK_NOTHROW(train::require_fits(p));
+    // loading streams bf16 tensors into NF4: the host holds the embedding once as f32 plus its
+    // mapped bf16 pages; the device holds the resident model with f32 embedding, head and norms
+    CHECK(p.load_host.bytes == 32000ull * 4096 * (4 + 2));
+    CHECK(p.load_device.bytes == 32 * nf4_per_layer + other_params * 4);
+    const auto cpu = train::plan_memory(mistral(), info_of<cpu_profile>(), qlora(2048));
+    CHECK(cpu.load_device.bytes == 0);
+    CHECK(cpu.load_host.bytes == p.load_host.bytes + p.load_device.bytes + 32000ull * 4096 * 2);  // + the bf16 head copy
+    CHECK(train::plan_table(p).find("load peak, host") != std::string::npos);
+    CHECK(train::plan_json(p).at("load_device_bytes") == p.load_device.bytes);
     // the same request from the policy types of generator<nf4, lora<16, 32, all>>
     const auto r = train::training_request<quant::nf4, adapters::lora<16, 32>>(2048, 1);
     CHECK(train::plan_memory(mistral(), info_of<t4_profile>(), r).total == p.total);

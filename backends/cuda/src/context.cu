@@ -70,4 +70,27 @@ void download(context& ctx, void* dst, const void* src, std::size_t bytes) {
 
 void synchronize(context& ctx) { HOPRAG_CUDA_CHECK(cudaStreamSynchronize(HOPRAG_STREAM(ctx))); }
 
+namespace {
+cudaMemPool_t default_pool(context& ctx) {
+    cudaMemPool_t pool = nullptr;
+    HOPRAG_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, ctx.device()));
+    return pool;
+}
+}  // namespace
+
+memory_stats memory(context& ctx) {
+    synchronize(ctx);  // frees queued on the stream count once they happened
+    const auto pool = default_pool(ctx);
+    std::uint64_t used = 0, high = 0;
+    HOPRAG_CUDA_CHECK(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemCurrent, &used));
+    HOPRAG_CUDA_CHECK(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &high));
+    return {static_cast<std::size_t>(used), static_cast<std::size_t>(high)};
+}
+
+void reset_memory_peak(context& ctx) {
+    synchronize(ctx);
+    std::uint64_t zero = 0;  // the only value the attribute takes: restart the mark from current use
+    HOPRAG_CUDA_CHECK(cudaMemPoolSetAttribute(default_pool(ctx), cudaMemPoolAttrUsedMemHigh, &zero));
+}
+
 }  // namespace hoprag::cuda

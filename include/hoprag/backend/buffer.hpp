@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <utility>
+#include <span>
 #include <vector>
 
 namespace hoprag {
@@ -17,7 +18,8 @@ public:
         data_ = static_cast<T*>(allocate(ctx, count * sizeof(T)));
     }
     /// Allocate and copy host data in.
-    buffer(Context& ctx, const std::vector<T>& host) : buffer(ctx, host.size()) { upload(*ctx_, data_, host.data(), bytes()); }
+    buffer(Context& ctx, const std::vector<T>& host) : buffer(ctx, std::span<const T>(host)) {}
+    buffer(Context& ctx, std::span<const T> host) : buffer(ctx, host.size()) { upload(*ctx_, data_, host.data(), bytes()); }
     buffer(const buffer&) = delete;
     buffer& operator=(const buffer&) = delete;
     buffer(buffer&& o) noexcept { swap(o); }

@@ -1,15 +1,18 @@
 // Hardware profiles as constexpr policy types (DESIGN rule 5): what precision to compute in, how
 // much memory a plan may use and the longest sequence to train on. `select_profile` picks one at
-// run time from the properties of the GPU present (or cpu when there is none).
+// run time from the properties of the GPU present (or cpu when there is none); `profile_named`
+// from a flag.
 #pragma once
 
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "hoprag/core/dtype.hpp"
+#include "hoprag/core/error.hpp"
 
 namespace hoprag {
 
@@ -97,6 +100,21 @@ constexpr profile_info select_profile(std::optional<gpu_summary> gpu) {
     const std::size_t usable = gpu->total_memory > gib ? gpu->total_memory - gib : 0;
     p.memory_bytes = usable;
     return p;
+}
+
+/// The profile called `name`: cpu, t4, a100 (the 40 GB card), a100-80 (the 80 GB one) or h100;
+/// config_error otherwise.
+inline profile_info profile_named(std::string_view name) {
+    if (name == "cpu") return info_of<cpu_profile>();
+    if (name == "t4") return info_of<t4_profile>();
+    if (name == "a100") return info_of<a100_profile>();
+    if (name == "a100-80") {
+        auto p = info_of<a100_profile>();
+        p.memory_bytes = 79 * gib;
+        return p;
+    }
+    if (name == "h100") return info_of<h100_profile>();
+    throw config_error("profile must be cpu, t4, a100, a100-80 or h100, found \"" + std::string(name) + "\"");
 }
 
 }  // namespace hoprag

@@ -65,31 +65,26 @@ public:
     using adapter_policy = Adapter;
     using linear_table = std::vector<std::array<nn::frozen_linear<context>, adapters::target_count>>;
 
-    /// Loads the decoder from `src` (config c), quantises the block linears when Quant::quantizes
-    /// and, when Adapter::enabled, creates fresh adapters from `seed`.
+    /// Loads the decoder from `src` (config c) tensor by tensor, quantising each block linear to
+    /// NF4 on the host as it arrives when Quant::quantizes (backend memory never holds the f32
+    /// linears), and, when Adapter::enabled, creates fresh adapters from `seed`.
     generator(context& ctx, const models::llama::config& c, const models::llama::weight_source& src, std::uint64_t seed = 0)
-        : ctx_(&ctx), model_(models::llama::load_weights(ctx, c, src)) {
+        : ctx_(&ctx), base_(static_cast<std::size_t>(std::max<std::int64_t>(0, c.num_layers))) {
         const auto shapes = models::llama::layer_shapes(c);
-        base_.resize(model_.layers.size());
-        for (std::size_t l = 0; l < model_.layers.size(); ++l) {
-            auto& w = model_.layers[l];
-            buffer<context, float>* table[] = {&w.wq, &w.wk, &w.wv, &w.wo, &w.w_gate, &w.w_up, &w.w_down};
-            for (auto t : adapters::all_target_list) {
-                const auto i = static_cast<std::size_t>(t);
-                const auto& s = shapes[models::llama::layer_field_of(t)];
-                auto& f = base_[l][i];
-                if constexpr (Quant::quantizes) {
-                    if ((s[0] * s[1]) % quant::nf4_block != 0)
-                        throw config_error(src.origin + ": layer " + std::to_string(l) + " " + std::string(adapters::peft_module_names[i]) + " has " +
-                                           std::to_string(s[0] * s[1]) + " weights, not a multiple of the NF4 block size 64");
-                    f = nn::make_nf4(ctx, table[i]->to_host(), s[0], s[1]);
-                    *table[i] = buffer<context, float>();  // release the f32 copy
-                } else {
-                    f.out = s[0], f.in = s[1];
-                    f.dense = std::move(*table[i]);
-                }
+        model_ = models::llama::load_weights(ctx, c, src, [&](std::size_t l, std::size_t field, std::span<const float> w) {
+            std::size_t i = 0;
+            while (models::llama::layer_field_of(adapters::all_target_list[i]) != field) ++i;
+            const auto& s = shapes[field];
+            auto& f = base_[l][i];
+            if constexpr (Quant::quantizes) {
+                if ((s[0] * s[1]) % quant::nf4_block != 0)
+                    throw config_error(src.origin + ": layer " + std::to_string(l) + " " + std::string(adapters::peft_module_names[i]) + " has " +
+                                       std::to_string(s[0] * s[1]) + " weights, not a multiple of the NF4 block size 64");
+                f = nn::make_nf4(ctx, w, s[0], s[1]);
+            } else {
+                f = nn::make_dense(ctx, w, s[0], s[1]);
             }
-        }
+        });
         if constexpr (Adapter::enabled) lora_ = models::llama::make_lora_adapters<Adapter>(ctx, c, seed);
         if constexpr (Quant::quantizes && has_bf16_gemv<context>) set_bf16_head(true);
     }

@@ -1,7 +1,8 @@
 // Read-only memory-mapped files. `mapped_file` maps a whole file with mmap(PROT_READ, MAP_PRIVATE)
 // and unmaps it when destroyed; its bytes stay valid for the object's lifetime, so model readers
 // hand out zero-copy views into it. A zero-length file maps to an empty span (no mmap call).
-// Failures throw `io_error` naming the path and the system's error text. POSIX only.
+// Failures throw `io_error` naming the path and the system's error text. `release_pages` drops the
+// resident pages of a view once it has been read. POSIX only.
 #pragma once
 
 #include <cerrno>
@@ -91,5 +92,17 @@ private:
     const std::byte* data_ = nullptr;
     std::size_t size_ = 0;
 };
+
+/// Drops the resident pages behind `bytes`, a view into a read-only mapping (madvise
+/// MADV_DONTNEED on the pages it touches): the process's memory stops counting them and a later
+/// read brings them back from the file. Model loaders call it after reading each tensor, so a
+/// multi-gigabyte checkpoint is never resident at once. A no-op for an empty view.
+inline void release_pages(std::span<const std::byte> bytes) noexcept {
+    if (bytes.empty()) return;
+    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto first = reinterpret_cast<std::uintptr_t>(bytes.data()) / page * page;
+    const auto last = (reinterpret_cast<std::uintptr_t>(bytes.data()) + bytes.size() + page - 1) / page * page;
+    ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
 
 }  // namespace hoprag::io

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,7 @@ struct frozen_linear {
 
 /// An f32 frozen linear from host W [out, in].
 template <class Context>
-frozen_linear<Context> make_dense(Context& ctx, const std::vector<float>& w, std::int64_t out, std::int64_t in) {
+frozen_linear<Context> make_dense(Context& ctx, std::span<const float> w, std::int64_t out, std::int64_t in) {
     if (static_cast<std::int64_t>(w.size()) != out * in)
         throw shape_error("frozen linear: " + std::to_string(w.size()) + " values for [" + std::to_string(out) + ", " + std::to_string(in) + "]");
     frozen_linear<Context> l;
@@ -40,7 +41,7 @@ frozen_linear<Context> make_dense(Context& ctx, const std::vector<float>& w, std
 
 /// An NF4 frozen linear: host W [out, in] quantised on the host (out * in a multiple of 64), then uploaded.
 template <class Context>
-frozen_linear<Context> make_nf4(Context& ctx, const std::vector<float>& w, std::int64_t out, std::int64_t in) {
+frozen_linear<Context> make_nf4(Context& ctx, std::span<const float> w, std::int64_t out, std::int64_t in) {
     frozen_linear<Context> l;
     l.in = in, l.out = out;
     l.nf4 = quant::nf4_weight<Context>(ctx, quant::nf4_quantize(w, out, in));

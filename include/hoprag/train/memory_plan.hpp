@@ -49,6 +49,7 @@ struct memory_request {
     plan_mode mode = plan_mode::training;
     std::size_t memory_bytes = 0;                       ///< budget; 0 = the profile's memory_bytes
     std::int64_t reserve_bytes = -1;                    ///< -1 = gpu_context_reserve_bytes on GPU profiles, 0 on cpu
+    std::size_t source_dtype_bytes = 2;                 ///< bytes per weight in the checkpoint (bf16/f16 2, f32 4)
 };
 
 /// One line of the plan.
@@ -68,6 +69,12 @@ struct memory_plan {
     bool fits = false;               ///< total <= budget
     std::int64_t parameters = 0;     ///< base parameters of the decoder
     std::int64_t adapter_parameters = 0;
+    /// Peak memory while loading (models::llama::load_weights streaming into NF4): host = one f32
+    /// staging tensor + that tensor's mapped checkpoint pages (+ the whole resident model on the
+    /// cpu profile, where backend memory is host memory, and with NF4 the bf16 copy of the LM
+    /// head); device (GPU profiles) = the resident model as loaded: base linears + f32
+    /// embeddings, head and norms.
+    memory_term load_host, load_device;
 
     /// The term with the most bytes.
     const memory_term& largest() const {
@@ -211,6 +218,17 @@ memory_plan plan_memory(const Config& c, const profile_info& p, const memory_req
 
     for (const auto& t : plan.terms) plan.total += t.bytes;
     plan.fits = plan.total <= plan.budget;
+
+    const u largest_tensor = std::max({z(V * H), largest_linear});
+    const u resident = z(L) * linear_bytes + z(other_params) * 4;
+    const u head16 = r.quant == plan_quant::nf4 ? z(V * H) * 2 : 0;  // the CPU NF4 generator's bf16 LM head copy
+    const std::string staging = "largest tensor " + std::to_string(largest_tensor) + " x (4 B f32 staging + " +
+                                std::to_string(r.source_dtype_bytes) + " B mapped)";
+    plan.load_host = {"load peak, host", largest_tensor * (4 + r.source_dtype_bytes) + (p.gpu ? 0 : resident + head16),
+                      staging + (p.gpu ? "" : " + the resident model (base linears + f32 embeddings, head, norms)" +
+                                                  std::string(head16 ? " + bf16 LM head copy" : ""))};
+    plan.load_device = {"load peak, device", p.gpu ? resident : 0,
+                        p.gpu ? "base linears + f32 embeddings, head, norms as loaded" : "none on cpu"};
     return plan;
 }
 
@@ -246,11 +264,17 @@ inline std::string plan_table(const memory_plan& plan) {
     }
     std::snprintf(line, sizeof line, "  %-30s %12s   of %s (%s): %s\n", "total", detail::gib_text(plan.total).c_str(),
                   detail::gib_text(plan.budget).c_str(), plan.profile.c_str(), plan.fits ? "fits" : "does NOT fit");
-    return out + line;
+    out += line;
+    for (const auto* t : {&plan.load_host, &plan.load_device}) {
+        std::snprintf(line, sizeof line, "  %-30s %12s   %s\n", t->name.c_str(), detail::gib_text(t->bytes).c_str(), t->formula.c_str());
+        out += line;
+    }
+    return out;
 }
 
 /// The plan as JSON: {"profile", "fits", "total_bytes", "budget_bytes", "parameters",
-/// "adapter_parameters", "largest_term", "terms": {name: bytes}, "request": {...}}.
+/// "adapter_parameters", "largest_term", "terms": {name: bytes}, "load_host_bytes",
+/// "load_device_bytes", "request": {...}}.
 inline nlohmann::json plan_json(const memory_plan& plan) {
     nlohmann::json terms = nlohmann::json::object();
     for (const auto& t : plan.terms) terms[t.name] = t.bytes;
@@ -263,6 +287,8 @@ inline nlohmann::json plan_json(const memory_plan& plan) {
             {"adapter_parameters", plan.adapter_parameters},
             {"largest_term", plan.largest().name},
             {"terms", terms},
+            {"load_host_bytes", plan.load_host.bytes},
+            {"load_device_bytes", plan.load_device.bytes},
             {"request",
              {{"seq", r.seq},
               {"batch", r.batch},

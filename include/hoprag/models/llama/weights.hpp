@@ -4,7 +4,10 @@
 // `model.layers.N.*`), so allocation, loading and name mapping never list the fields twice.
 // Loading reads every tensor from a `weight_source` (a GGUF file, dequantised to f32, or a possibly
 // sharded HF safetensors checkpoint) and checks the set of names and every shape up front: one
-// format_error lists all missing, unexpected and mis-shaped tensors. RoPE style follows the file:
+// format_error lists all missing, unexpected and mis-shaped tensors. Tensors stream one at a time
+// through one host f32 buffer, and the sources drop each tensor's mapped file pages once read, so
+// host memory holds about one tensor beyond what the backend keeps; with a `linear_sink` the block
+// linears never reach backend memory in f32 (the generator quantises each to NF4 as it arrives). RoPE style follows the file:
 // GGUF llama files store Q/K rows permuted for interleaved pairs (llama.cpp's convert script), HF
 // files use rotate-half; `weights::rope` records which, and the forward applies it unchanged.
 #pragma once
@@ -13,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,7 +97,11 @@ inline weight_source gguf_source(const io::gguf_file& g) {
     weight_source s;
     s.origin = g.path().string();
     for (const auto& t : g.tensors()) s.shapes.emplace(std::string(t.name), t.dims());
-    s.read = [&g](const std::string& name, std::span<float> out) { io::dequantize(g.tensor(name), out); };
+    s.read = [&g](const std::string& name, std::span<float> out) {
+        const auto& t = g.tensor(name);
+        io::dequantize(t, out);
+        io::release_pages(t.bytes);
+    };
     s.rope = rope_style::interleaved;  // llama.cpp permutes Q/K rows for ggml's interleaved RoPE
     s.gguf_names = true;
     return s;
@@ -108,7 +116,9 @@ inline weight_source gguf_source(const io::gguf_file& g) {
 inline weight_source gguf_source_hf_layout(const io::gguf_file& g, const config& c) {
     weight_source s = gguf_source(g);
     s.read = [&g, c](const std::string& name, std::span<float> out) {
-        io::dequantize(g.tensor(name), out);
+        const auto& t = g.tensor(name);
+        io::dequantize(t, out);
+        io::release_pages(t.bytes);
         const bool q = name.ends_with("attn_q.weight"), k = name.ends_with("attn_k.weight");
         if (!q && !k) return;
         const std::int64_t heads = q ? c.num_heads : c.num_kv_heads, D = c.head_dim, cols = c.hidden_size;
@@ -129,7 +139,11 @@ inline weight_source hf_source(const io::safetensors_checkpoint& ck, std::string
     weight_source s;
     s.origin = std::move(origin);
     for (const auto& [name, t] : ck.tensors()) s.shapes.emplace(name, t->dims);
-    s.read = [&ck](const std::string& name, std::span<float> out) { ck.at(name).to_f32(out); };
+    s.read = [&ck](const std::string& name, std::span<float> out) {
+        const auto& t = ck.at(name);
+        t.to_f32(out);
+        io::release_pages(t.bytes);
+    };
     s.rope = rope_style::half;
     return s;
 }
@@ -160,10 +174,18 @@ inline std::vector<wanted_tensor> wanted_tensors(const config& c, const weight_s
 inline bool ignorable(const std::string& name) { return name.find("rotary_emb.inv_freq") != std::string::npos; }
 }  // namespace detail
 
-/// Loads every decoder weight from `src` into backend memory. Throws format_error listing all
-/// missing, unexpected and mis-shaped tensors before reading any data.
+/// Whether field `f` of layer_weights is a linear (not one of the two norms).
+constexpr bool is_linear_field(std::size_t f) { return f != 0 && f != 5; }
+
+/// Takes block linear `field` (index into layer_weights) of `layer` as host f32 [out, in], valid
+/// during the call only; load_weights then leaves that field empty.
+using linear_sink = std::function<void(std::size_t layer, std::size_t field, std::span<const float> w)>;
+
+/// Loads every decoder weight from `src` into backend memory, the block linears into `sink` when
+/// one is given. Throws format_error listing all missing, unexpected and mis-shaped tensors
+/// before reading any data.
 template <class Context>
-weights<Context> load_weights(Context& ctx, const config& c, const weight_source& src) {
+weights<Context> load_weights(Context& ctx, const config& c, const weight_source& src, const linear_sink& sink = {}) {
     c.validate(src.origin);
     const auto want = detail::wanted_tensors(c, src);
     std::string missing, bad_shape, unexpected;
@@ -188,15 +210,23 @@ weights<Context> load_weights(Context& ctx, const config& c, const weight_source
     m.rope = src.rope;
     std::vector<float> host;
     std::size_t next = 0;
-    const auto fill = [&](buffer<Context, float>& b) {
+    const auto read_next = [&] {
         const auto& w = want[next++];
         host.resize(static_cast<std::size_t>(w.dims.numel()));
         src.read(w.name, host);
+    };
+    const auto fill = [&](buffer<Context, float>& b) {
+        read_next();
         b = buffer<Context, float>(ctx, host);
     };
     fill(m.embed);
     m.layers.resize(static_cast<std::size_t>(c.num_layers));
-    for (auto& layer : m.layers) boost::pfr::for_each_field(layer, fill);
+    for (std::size_t l = 0; l < m.layers.size(); ++l)
+        boost::pfr::for_each_field(m.layers[l], [&](buffer<Context, float>& b, std::size_t f) {
+            if (!sink || !is_linear_field(f)) return fill(b);
+            read_next();
+            sink(l, f, host);
+        });
     fill(m.final_norm);
     if (!c.tie_word_embeddings) fill(m.lm_head);
     return m;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "hoprag/core/context.hpp"
 
@@ -29,6 +30,8 @@ class context : public hoprag::context {
 public:
     /// Binds device `device`, creates a stream, a cuBLASLt handle and a 32 MiB GEMM workspace.
     explicit context(int device = 0, std::uint64_t seed = 0, log_sink sink = {});
+    /// Device 0, with cpu::context's (seed, sink) arguments, so backend-generic code builds either.
+    context(std::uint64_t seed, log_sink sink) : context(0, seed, std::move(sink)) {}
     ~context();
     context(const context&) = delete;
     context& operator=(const context&) = delete;
@@ -52,5 +55,15 @@ void upload(context& ctx, void* dst, const void* src, std::size_t bytes);
 void download(context& ctx, void* dst, const void* src, std::size_t bytes);
 /// Wait for all work on the context's stream; throws cuda_error if a kernel failed.
 void synchronize(context& ctx);
+
+/// The stream-ordered allocator's figures on the context's device (its default memory pool, which
+/// `allocate` draws from), in bytes: in use now and the high-water mark since the last reset; the
+/// context's own GEMM workspace (cudaMalloc, workspace_bytes()) is outside them.
+struct memory_stats {
+    std::size_t in_use = 0, peak = 0;
+};
+memory_stats memory(context& ctx);
+/// Starts a new high-water mark at the bytes in use now.
+void reset_memory_peak(context& ctx);
 
 }  // namespace hoprag::cuda
