@@ -33,6 +33,7 @@ TEST_CASE("cuda gemm matches the cpu gemm and the float64 reference", "[cuda][ge
     std::uint64_t seed = 500;
     for (const auto& gc : test::gemm_cases()) {
         auto g = test::make_gemm_data(gc, ++seed);
+        INFO(gc.name());  // names the descriptor if cuda::gemm throws
         const auto got = run_cuda(gpu, g);
         auto host = g;
         cpu::gemm(cpu, host.d, host.a.data(), host.b.data(), host.c.data());

@@ -73,13 +73,18 @@ void scale_bias(context& ctx, const gemm_desc& d, void* c, float beta, const flo
 /// One cuBLASLt matmul for a checked descriptor whose types cuBLASLt supports directly.
 void lt_matmul(context& ctx, const gemm_desc& d, const void* a, const void* b, void* c) {
     const bool tf32 = d.allow_tf32 && d.ab_type == dtype::f32;
-    cublasLtMatmulDesc_t raw = nullptr;
-    HOPRAG_CUBLAS_CHECK(cublasLtMatmulDescCreate(&raw, tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F, CUDA_R_32F));
-    matmul_desc desc(raw);
     // swapped operands: cuBLASLt's A is our B, its B is our A; m' = n, n' = m
     const cublasOperation_t op_a = d.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, op_b = d.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
-    HOPRAG_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(raw, CUBLASLT_MATMUL_DESC_TRANSA, &op_a, sizeof op_a));
-    HOPRAG_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(raw, CUBLASLT_MATMUL_DESC_TRANSB, &op_b, sizeof op_b));
+    const auto make_desc = [&] {
+        cublasLtMatmulDesc_t r = nullptr;
+        HOPRAG_CUBLAS_CHECK(cublasLtMatmulDescCreate(&r, tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F, CUDA_R_32F));
+        matmul_desc owned(r);
+        HOPRAG_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(r, CUBLASLT_MATMUL_DESC_TRANSA, &op_a, sizeof op_a));
+        HOPRAG_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(r, CUBLASLT_MATMUL_DESC_TRANSB, &op_b, sizeof op_b));
+        return owned;
+    };
+    matmul_desc desc = make_desc();
+    cublasLtMatmulDesc_t raw = desc.get();
     // stored row-major r x c with row stride ld == column-major c x r with leading dimension ld
     const matrix_layout la = d.trans_b ? make_layout(d.ab_type, d.k, d.n, d.ldb, d.batch, d.stride_b)
                                        : make_layout(d.ab_type, d.n, d.k, d.ldb, d.batch, d.stride_b);
@@ -116,17 +121,24 @@ void lt_matmul(context& ctx, const gemm_desc& d, const void* a, const void* b, v
             count > 0)
             bias_in_epilogue = true;
         if (!bias_in_epilogue) {  // no algorithm with an f32 bias for these types: plain GEMM, then a kernel
-            const cublasLtEpilogue_t none = CUBLASLT_EPILOGUE_DEFAULT;
-            HOPRAG_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(raw, CUBLASLT_MATMUL_DESC_EPILOGUE, &none, sizeof none));
+            // a fresh descriptor: the bias pointer and bias type must not linger beside a plain epilogue
+            desc = make_desc();
+            raw = desc.get();
             count = 0;
         }
     }
     if (count == 0) {
-        HOPRAG_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(handle, raw, la.get(), lb.get(), lc.get(), lc.get(), praw, 1, &found, &count));
-        if (count == 0)
-            throw cuda_error("gemm: cuBLASLt has no algorithm for m=" + std::to_string(d.m) + " n=" + std::to_string(d.n) +
-                             " k=" + std::to_string(d.k) + " ab=" + std::string(dtype_name(d.ab_type)) +
-                             " c=" + std::string(dtype_name(d.c_type)));
+        const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(handle, raw, la.get(), lb.get(), lc.get(), lc.get(), praw, 1, &found, &count);
+        if (st != CUBLAS_STATUS_SUCCESS || count == 0)
+            throw cuda_error("gemm: cuBLASLt " + std::string(st != CUBLAS_STATUS_SUCCESS ? "heuristic failed (status " + std::to_string(int(st)) + ")"
+                                                                                        : "has no algorithm") +
+                             " for m=" + std::to_string(d.m) + " n=" + std::to_string(d.n) + " k=" + std::to_string(d.k) +
+                             " ta=" + std::to_string(d.trans_a) + " tb=" + std::to_string(d.trans_b) + " batch=" + std::to_string(d.batch) +
+                             " lda=" + std::to_string(d.lda) + " ldb=" + std::to_string(d.ldb) + " ldc=" + std::to_string(d.ldc) +
+                             " strides=" + std::to_string(d.stride_a) + "/" + std::to_string(d.stride_b) + "/" + std::to_string(d.stride_c) +
+                             " ab=" + std::string(dtype_name(d.ab_type)) + " c=" + std::string(dtype_name(d.c_type)) +
+                             " alignments=" + std::to_string(al_a) + "/" + std::to_string(al_b) + "/" + std::to_string(al_c) +
+                             (d.bias ? " bias" : ""));
     }
     const float alpha = d.alpha, beta = d.beta;
     HOPRAG_CUBLAS_CHECK(cublasLtMatmul(handle, raw, &alpha, b, la.get(), a, lb.get(), &beta, c, lc.get(), c, lc.get(), &found.algo,

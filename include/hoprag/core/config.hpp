@@ -18,3 +18,19 @@
 #endif
 
 #define HOPRAG_INLINE HOPRAG_HOST_DEVICE inline
+
+namespace hoprag {
+
+/// a * b rounded to f32 on its own. In device code nvcc fuses a product with a following add into
+/// one FMA (a single rounding); the host build (baseline x86-64: no FMA, nothing contracted) rounds
+/// the product first. Shared bodies whose results must be bit-equal on both backends (NF4 absmax,
+/// AdamW) write their products with it, so neither compiler fuses them.
+HOPRAG_INLINE float mul_rn(float a, float b) {
+#if defined(__CUDA_ARCH__)
+    return __fmul_rn(a, b);
+#else
+    return a * b;
+#endif
+}
+
+}  // namespace hoprag

@@ -68,7 +68,7 @@ HOPRAG_INLINE void nf4_quantize_block(const float* x, float absmax, std::uint8_t
 
 /// Decoded absmax of block b from the double-quantised values.
 HOPRAG_INLINE float nf4_absmax(const std::int8_t* qabsmax, const float* scale2, float offset, std::int64_t b) {
-    return offset + static_cast<float>(qabsmax[b]) * (1.0f / 127.0f) * scale2[b / nf4_absmax_block];
+    return offset + mul_rn(static_cast<float>(qabsmax[b]) * (1.0f / 127.0f), scale2[b / nf4_absmax_block]);  // no FMA on the device
 }
 
 /// out[0, nf4_block) = code * absmax for block `codes`.
