@@ -1,6 +1,6 @@
 # hoprag_add_programs(DIR PREFIX): every DIR/NAME.cpp (benchmarks: DIR/bench_NAME.cpp) becomes the
-# program PREFIX-NAME in bin/, linked to the CPU backend (and to the CUDA backend when the file name
-# ends in _cuda and HOPRAG_CUDA is on).
+# program PREFIX-NAME in bin/, linked to the CPU backend (and to the CUDA backend when HOPRAG_CUDA is
+# on and the file name ends in _cuda, or the program is an example: examples pick it with --device).
 function(hoprag_add_programs dir prefix)
   file(GLOB _sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${dir}/*.cpp)
   foreach(_src IN LISTS _sources)
@@ -21,6 +21,10 @@ function(hoprag_add_programs dir prefix)
     endif()
     if(dir STREQUAL "examples")
       target_link_libraries(${_target} PRIVATE yaml-cpp)
+      if(HOPRAG_CUDA)  # --device cuda in the programs whose code path runs on the GPU (examples/device_flag.hpp)
+        target_link_libraries(${_target} PRIVATE hoprag::cuda)
+        target_compile_definitions(${_target} PRIVATE HOPRAG_WITH_CUDA=1)
+      endif()
     endif()
     if(dir STREQUAL "benchmarks")
       target_link_libraries(${_target} PRIVATE benchmark::benchmark ${CMAKE_DL_LIBS})

@@ -31,8 +31,8 @@ Contexts: by default each question's own context paragraphs (the distractor sett
 in, plus distractors) in file order; with --retrieved, the first --top passages of its line in a
 ranked passage file (hoprag-retrieve / rerank output), best first.
 The prompt is data/prompt.hpp's ([Question] / [Evidence] "[i] title: passage" / [Instruction] /
-<answer>); generation is greedy and stops at a line break after the answer began, <|im_end|>
-or EOS. The answer line is
+<answer>); generation is greedy and stops at a line break after the answer began, the chat
+template's end of turn (<|im_end|>, </s>, <|eot_id|>) or EOS. The answer line is
 split into text and cited numbers; predicted supporting facts are all sentences of the cited
 passages; "insufficient context" (or no answer) gives an empty answer with no supporting facts.
 
@@ -54,7 +54,8 @@ Input and output:
   --generations FILE    also write one JSON line per question (question, titles shown, raw text,
                         answer, citations, latency, ...)
 Prompt and generation:
-  --format chat|plain   ChatML user turn (default) or the bare prompt
+  --format F            chat (the model's template: ChatML, Mistral [INST] or Llama-3, read from
+                        its tokenizer), chatml|mistral|llama3 (named), or plain  [chat]
   --max-tokens N        prompt + generation budget in tokens; passages are dropped to fit,
                         lowest-ranked non-gold first; answer at the budget the adapter was
                         trained at (default 640, hoprag-train-generator's)
@@ -158,7 +159,7 @@ nlohmann::ordered_json run(const options& o) {
 int main(int argc, char** argv) {
     return program::guarded_main(prog, usage, [&] {
         const options o = parse(argc, argv);
-        return program::run_on_device(prog, o.device, [&]<class Backend>() {
+        return program::run_on_device<true>(prog, o.device, [&]<class Backend>() {
             std::cout << run<Backend>(o).dump() << std::endl;
             return 0;
         });

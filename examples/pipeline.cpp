@@ -58,7 +58,7 @@ Generation:
   --quant nf4|none      NF4 block linears (default) or f32
   --adapter DIR         PEFT LoRA folder (rank 16, alpha 32, all linear layers)
   --artifacts DIR       hoprag-train-generator artifact store: alias --artifact-ref [best] of "adapter"
-  --format chat|plain   prompt format  [chat]
+  --format F            chat (the tokenizer's template)|chatml|mistral|llama3|plain  [chat]
   --max-tokens N        prompt + generation budget; lowest-ranked passages dropped to fit; answer at
                         the budget the adapter was trained at  [640]
   --max-new-tokens N    generated tokens at most  [32]
@@ -188,7 +188,7 @@ nlohmann::ordered_json run(const options& o) {
 int main(int argc, char** argv) {
     return program::guarded_main(prog, usage, [&] {
         const options o = parse(argc, argv);
-        return program::run_on_device(prog, o.enc.device, [&]<class Backend>() {
+        return program::run_on_device<true>(prog, o.enc.device, [&]<class Backend>() {
             std::cout << run<Backend>(o).dump() << std::endl;
             return 0;
         });

@@ -100,7 +100,7 @@ int run(int argc, char** argv) {
     std::unordered_map<std::string, hoprag::data::hotpot_record> by_id;
     for (auto& r : hoprag::data::load_files(questions, hoprag::data::question_input())) by_id.emplace(r.id, std::move(r));
     const auto ret = hoprag::data::read_ranked_passages(retrieval);
-    return program::run_on_device("hoprag-rerank", device, [&]<class Backend>() {
+    return program::run_on_device<true>("hoprag-rerank", device, [&]<class Backend>() {
         typename Backend::context ctx;
         comp::reranker<comp::softmax_loss, Backend> rr(ctx, model, {.max_length = max_length, .max_batch = batch, .train = false});
         rr.use_fusion(fusion, model);

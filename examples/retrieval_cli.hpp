@@ -181,10 +181,11 @@ decltype(auto) dispatch_types(const encoder_flags& flags, F&& f) {
                                    : f.template operator()<Backend, bert::mean_pooling, comp::f32_storage>();
 }
 
-/// dispatch_types with the backend of the --device flag.
+/// dispatch_types with the backend of the --device flag (cpu or cuda: the encoder and the flat
+/// index run on either).
 template <class F>
 int dispatch(const char* program, const encoder_flags& flags, F&& f) {
-    return program::run_on_device(program, flags.device, [&]<class Backend>() { return dispatch_types<Backend>(flags, f); });
+    return program::run_on_device<true>(program, flags.device, [&]<class Backend>() { return dispatch_types<Backend>(flags, f); });
 }
 
 /// A log sink printing plain progress lines to stderr.

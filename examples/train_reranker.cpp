@@ -113,7 +113,7 @@ int run(int argc, char** argv) {
         throw usage_error("need --save-steps, --eval-steps, --keep-last, --eval-top >= 1");
     if (tc.loss != "margin" && tc.loss != "softmax" && tc.loss != "bce")
         throw usage_error("--loss must be margin, softmax or bce, got '" + tc.loss + "'");
-    return program::run_on_device("hoprag-train-reranker", rc.device, [&]<class Backend>() {
+    return program::run_on_device<true>("hoprag-train-reranker", rc.device, [&]<class Backend>() {
         if (tc.loss == "margin") return train<comp::margin_loss, Backend>(tc, rc, argc, argv);
         if (tc.loss == "bce") return train<comp::bce_loss, Backend>(tc, rc, argc, argv);
         return train<comp::softmax_loss, Backend>(tc, rc, argc, argv);

@@ -23,7 +23,7 @@ namespace hoprag::test {
 
 /// A new, empty folder build/test-files/NAME-PID (an earlier one of that name is removed).
 /// tests/golden/NAME in the source tree.
-inline std::filesystem::path golden(const std::string& name) { return std::filesystem::path(HOPRAG_SOURCE_DIR) / "tests" / "golden" / name; }
+inline std::filesystem::path golden(const std::string& name) { return std::filesystem::path(source_dir()) / "tests" / "golden" / name; }
 
 /// The JSON document in file `p`.
 inline nlohmann::json read_json(const std::filesystem::path& p) {

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
@@ -70,8 +71,16 @@ inline std::vector<double> numeric_gradient(std::vector<double> x, const std::fu
     return g;
 }
 
-/// Source and build folders, for golden files and helper programs.
-inline std::string source_dir() { return HOPRAG_SOURCE_DIR; }
-inline std::string binary_dir() { return HOPRAG_BINARY_DIR; }
+/// Source and build folders, for golden files, models and helper programs: $HOPRAG_SOURCE_DIR and
+/// $HOPRAG_BINARY_DIR when set (a test binary carried to another machine, as scripts/device-check
+/// does), else the folders it was built from.
+inline std::string source_dir() {
+    const char* env = std::getenv("HOPRAG_SOURCE_DIR");
+    return env && *env ? env : HOPRAG_SOURCE_DIR;
+}
+inline std::string binary_dir() {
+    const char* env = std::getenv("HOPRAG_BINARY_DIR");
+    return env && *env ? env : HOPRAG_BINARY_DIR;
+}
 
 }  // namespace hoprag::test

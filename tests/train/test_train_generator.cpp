@@ -27,82 +27,13 @@
 #include "hoprag/io/safetensors.hpp"
 #include "hoprag/train/artifact_store.hpp"
 #include "support/files.hpp"
+#include "support/tiny_llama.hpp"
 
 namespace fs = std::filesystem;
 using namespace hoprag;
 
+
 namespace {
-
-/// A tiny random Llama in a Hugging Face folder: 2 layers, hidden 64, 4 heads / 2 KV heads, FFN 128,
-/// vocab 1757 (the tiny BPE's 1756 pieces and "<|im_end|>"), tied embeddings.
-fs::path tiny_model() {
-    const auto dir = test::fresh_dir("train-generator-model");
-    auto tok = nlohmann::json::parse(test::slurp(fs::path(test::source_dir()) / "tests/golden/spm_tiny_tokenizer.json"));
-    const std::int64_t base_vocab = static_cast<std::int64_t>(tok.at("model").at("vocab").size());
-    tok["added_tokens"].push_back({{"id", base_vocab}, {"content", "<|im_end|>"}, {"single_word", false}, {"lstrip", false},
-                                   {"rstrip", false}, {"normalized", false}, {"special", true}});
-    std::ofstream(dir / "tokenizer.json") << tok.dump();
-    const std::int64_t vocab = base_vocab + 1, h = 64, layers = 2, heads = 4, kv = 2, hd = 16, ffn = 128;
-    std::ofstream(dir / "config.json") << nlohmann::json{{"architectures", {"LlamaForCausalLM"}},
-                                                         {"vocab_size", vocab},
-                                                         {"hidden_size", h},
-                                                         {"num_hidden_layers", layers},
-                                                         {"num_attention_heads", heads},
-                                                         {"num_key_value_heads", kv},
-                                                         {"head_dim", hd},
-                                                         {"intermediate_size", ffn},
-                                                         {"max_position_embeddings", 512},
-                                                         {"rms_norm_eps", 1e-5},
-                                                         {"tie_word_embeddings", true},
-                                                         {"eos_token_id", vocab - 1}}
-                                                             .dump(1);
-    std::vector<std::pair<std::string, shape>> specs{{"model.embed_tokens.weight", shape{vocab, h}}, {"model.norm.weight", shape{h}}};
-    for (std::int64_t l = 0; l < layers; ++l) {
-        const std::string p = "model.layers." + std::to_string(l) + ".";
-        specs.push_back({p + "input_layernorm.weight", shape{h}});
-        specs.push_back({p + "post_attention_layernorm.weight", shape{h}});
-        specs.push_back({p + "self_attn.q_proj.weight", shape{heads * hd, h}});
-        specs.push_back({p + "self_attn.k_proj.weight", shape{kv * hd, h}});
-        specs.push_back({p + "self_attn.v_proj.weight", shape{kv * hd, h}});
-        specs.push_back({p + "self_attn.o_proj.weight", shape{h, heads * hd}});
-        specs.push_back({p + "mlp.gate_proj.weight", shape{ffn, h}});
-        specs.push_back({p + "mlp.up_proj.weight", shape{ffn, h}});
-        specs.push_back({p + "mlp.down_proj.weight", shape{h, ffn}});
-    }
-    std::vector<std::vector<float>> data;
-    std::uint64_t stream = 0;
-    for (const auto& [name, dims] : specs) {
-        const bool norm = dims.rank == 1;
-        data.push_back(norm ? std::vector<float>(static_cast<std::size_t>(dims.numel()), 1.0f)
-                            : test::random_floats(static_cast<std::size_t>(dims.numel()), 77, -0.15f, 0.15f, ++stream));
-    }
-    std::vector<io::safetensors_entry> entries;
-    for (std::size_t i = 0; i < specs.size(); ++i)
-        entries.push_back({specs[i].first, io::st_dtype::f32, specs[i].second, std::as_bytes(std::span<const float>(data[i]))});
-    io::write_safetensors(dir / "model.safetensors", entries);
-    return dir;
-}
-
-/// A training file (first 4 train questions) and a dev file (its first 16 training-part and first 2
-/// held-out questions).
-std::pair<fs::path, fs::path> tiny_data() {
-    const auto dir = test::fresh_dir("train-generator-data");
-    const fs::path shared = fs::path(test::source_dir()) / "../shared/data/hotpotqa";
-    const auto train = test::lines_of(shared / "hotpot_train_sample.jsonl");
-    REQUIRE(train.size() >= 4);
-    std::ofstream t(dir / "train.jsonl"), d(dir / "dev.jsonl");
-    for (std::size_t i = 0; i < 4; ++i) t << train[i] << "\n";
-    int held = 0, kept = 0;
-    for (const auto& l : test::lines_of(shared / "hotpot_dev_sample.jsonl")) {
-        if (held == 2 && kept == 16) break;
-        const bool h = data::is_heldout(nlohmann::json::parse(l).at("_id").get<std::string>());
-        if (h && held < 2) d << l << "\n", ++held;
-        if (!h && kept < 16) d << l << "\n", ++kept;
-    }
-    REQUIRE(held == 2);
-    REQUIRE(kept == 16);
-    return {dir / "train.jsonl", dir / "dev.jsonl"};
-}
 
 struct run_result {
     int code = -1;
@@ -145,8 +76,8 @@ std::string common_args(const fs::path& model, const std::pair<fs::path, fs::pat
 }  // namespace
 
 TEST_CASE("hoprag-train-generator: same seed gives the same adapter bytes, and resume continues identically", "[train_generator][program]") {
-    const auto model = tiny_model();
-    const auto data = tiny_data();
+    const auto model = test::tiny_llama();
+    const auto data = test::tiny_qa_data();
     const auto base = test::fresh_dir("train-generator-runs");
     const std::string args = common_args(model, data);
 
@@ -199,8 +130,8 @@ TEST_CASE("hoprag-train-generator: same seed gives the same adapter bytes, and r
 }
 
 TEST_CASE("hoprag-train-generator --retrieval: the curriculum and the evaluation read ranked-passage files", "[train_generator][program]") {
-    const auto model = tiny_model();
-    const auto data = tiny_data();
+    const auto model = test::tiny_llama();
+    const auto data = test::tiny_qa_data();
     const auto dir = test::fresh_dir("train-generator-retrieval");
     // each question's "retrieval": its own paragraphs (paragraph unit) in reverse order, gold last
     const auto write_ranks = [&](const fs::path& questions, const fs::path& out, data::split_part part) {
@@ -244,7 +175,7 @@ TEST_CASE("hoprag-train-generator --retrieval: the curriculum and the evaluation
 }
 
 TEST_CASE("hoprag-train-generator --plan prints the memory plan and refuses a budget that is too small", "[train_generator][program]") {
-    const auto model = tiny_model();
+    const auto model = test::tiny_llama();
     const auto ok = run("plan", "--model '" + model.string() + "' --plan --max-tokens 256");
     INFO(ok.err);
     REQUIRE(ok.code == 0);
@@ -281,7 +212,7 @@ TEST_CASE("hoprag-train-generator: bad configuration exits 2 naming the option",
     check_usage("no-model", "--out o", "--model PATH is required");
     check_usage("no-out", "--model m", "--out DIR is required");
     check_usage("unknown", m + " --frobnicate 1", "unknown option 'frobnicate'");
-    check_usage("format", m + " --format yaml", "--format must be chat or plain");
+    check_usage("format", m + " --format yaml", "--format must be chat (auto), chatml, mistral, llama3 or plain");
     check_usage("lr", m + " --lr 0", "--lr > 0");
     check_usage("steps", m + " --session-steps -1", "--session-steps >= 0");
     check_usage("profile", m + " --profile a100", "trains on the CPU backend");
