@@ -5,6 +5,4 @@
 #include "hoprag/cpu/backend.hpp"
 #include "load_report.hpp"
 
-int main(int argc, char** argv) {
-    return hoprag::bench::load_main<hoprag::cpu::backend>(argc, argv, "cpu", [](hoprag::cpu::context&) { return std::optional<std::size_t>(); });
-}
+int main(int argc, char** argv) { return hoprag::bench::load_main<hoprag::cpu::backend>(argc, argv, "cpu"); }

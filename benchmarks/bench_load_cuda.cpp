@@ -4,8 +4,4 @@
 #include "hoprag/cuda/backend.hpp"
 #include "load_report.hpp"
 
-int main(int argc, char** argv) {
-    return hoprag::bench::load_main<hoprag::cuda::backend>(argc, argv, "h100", [](hoprag::cuda::context& ctx) {
-        return std::optional<std::size_t>(hoprag::cuda::memory(ctx).peak);
-    });
-}
+int main(int argc, char** argv) { return hoprag::bench::load_main<hoprag::cuda::backend>(argc, argv, "h100"); }

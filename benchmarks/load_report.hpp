@@ -11,9 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <functional>
 #include <iostream>
-#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +20,7 @@
 #include "hoprag/components/generator.hpp"
 #include "hoprag/core/host_memory.hpp"
 #include "hoprag/train/memory_plan.hpp"
+#include "hoprag/train/peak_memory.hpp"
 
 namespace hoprag::bench {
 
@@ -48,10 +47,9 @@ inline load_options parse_load_options(int argc, char** argv, std::string_view d
     return o;
 }
 
-/// Loads o.model on Backend and returns the report; `device_peak` gives the allocator's high-water
-/// mark in bytes (none on the CPU).
+/// Loads o.model on Backend and returns the report.
 template <class Backend>
-nlohmann::json load_report(const load_options& o, const std::function<std::optional<std::size_t>(typename Backend::context&)>& device_peak) {
+nlohmann::ordered_json load_report(const load_options& o) {
     namespace fs = std::filesystem;
     const fs::path model(o.model);
     const auto cfg = fs::is_directory(model) ? models::llama::load_config(model) : models::llama::config_from_gguf(io::gguf_file(model));
@@ -67,7 +65,7 @@ nlohmann::json load_report(const load_options& o, const std::function<std::optio
         const auto t0 = std::chrono::steady_clock::now();
         const gen_t g = fs::is_directory(model) ? gen_t::from_hf(ctx, model) : gen_t::from_gguf(ctx, model);
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        nlohmann::json j{{"model", o.model},
+        nlohmann::ordered_json j{{"model", o.model},
                          {"backend", std::string(Backend::name)},
                          {"quant", std::string(Quant::name)},
                          {"profile", o.profile},
@@ -75,11 +73,10 @@ nlohmann::json load_report(const load_options& o, const std::function<std::optio
                          {"parameters", plan.parameters},
                          {"load_seconds", s},
                          {"host_peak_rss_mib_before", rss_before},
-                         {"host_peak_rss_mib", host_peak_rss_mib()},
                          {"linear_bytes", g.linear_bytes()},
                          {"plan_load_host_mib", static_cast<double>(plan.load_host.bytes) / double(train::mib)},
                          {"plan_load_device_mib", static_cast<double>(plan.load_device.bytes) / double(train::mib)}};
-        if (const auto peak = device_peak(ctx)) j["device_peak_mib"] = static_cast<double>(*peak) / double(train::mib);
+        for (const auto& [k, v] : train::peak_memory_json(ctx).items()) j[k] = v;
         return j;
     };
     return o.quant == "nf4" ? run.template operator()<quant::nf4>() : run.template operator()<quant::none>();
@@ -87,10 +84,9 @@ nlohmann::json load_report(const load_options& o, const std::function<std::optio
 
 /// main() of the two programs.
 template <class Backend>
-int load_main(int argc, char** argv, std::string_view default_profile,
-              const std::function<std::optional<std::size_t>(typename Backend::context&)>& device_peak) {
+int load_main(int argc, char** argv, std::string_view default_profile) {
     try {
-        const auto j = load_report<Backend>(parse_load_options(argc, argv, default_profile), device_peak);
+        const auto j = load_report<Backend>(parse_load_options(argc, argv, default_profile));
         std::cout << j.dump() << std::endl;
         return 0;
     } catch (const std::exception& e) {

@@ -68,7 +68,7 @@ QLoRA fine-tuning of generator<nf4, lora<16, 32, all-linear>> on HotpotQA with c
   --session-steps N     stop cleanly (saved, resumable) after N optimiser steps in this session;
                         unlike --max-steps it leaves the schedule alone (0: off)  [0]
   --device D            cpu|cuda|auto (auto: cuda when a GPU is present)  [auto]
-  --profile P           cpu|auto (this program trains on the CPU backend, fp32)  [auto];
+  --profile P           cpu|auto (training computes in f32 on either device)  [auto];
                         with --plan also t4|a100|h100
   --checkpointing B     true|false: keep layer inputs only, recompute blocks in backward  [true]
   --plan                print the memory plan (train::plan_memory) of this run — base, profile,
@@ -119,8 +119,9 @@ void parse_args(int argc, char** argv, components::generator_train_config& t, ru
     } catch (const config_error& e) {
         throw usage_error(e.what());
     }
-    if (r.profile != "auto" && r.profile != "cpu")
-        throw usage_error("--profile " + r.profile + ": hoprag-train-generator trains on the CPU backend (fp32) only; use cpu or auto");
+    if (!plan && r.profile != "auto" && r.profile != "cpu")
+        throw usage_error("--profile " + r.profile + ": training computes in f32 on either backend (the fp16/bf16 profiles are not "
+                          "implemented yet); use auto or cpu, or --plan to see that profile's plan");
 }
 
 /// --plan: the memory plan of this run's training step; stderr table, stdout JSON, throws when it does not fit.

@@ -47,6 +47,7 @@
 #include "hoprag/train/epoch_order.hpp"
 #include "hoprag/train/gradients.hpp"
 #include "hoprag/train/loop.hpp"
+#include "hoprag/train/peak_memory.hpp"
 #include "hoprag/train/schedule.hpp"
 
 namespace hoprag::components {
@@ -120,6 +121,8 @@ public:
     }
     /// The adapter as a PEFT folder beside the checkpoint.
     void write_files(const std::filesystem::path& dir) const { gen_.save_adapter(dir, model_path_.string()); }
+    /// Extra result fields: peak host RSS and, on the GPU, the device high-water mark.
+    nlohmann::ordered_json result() { return train::peak_memory_json(ctx_); }
     nlohmann::json artifact_extra(const train::training_state& st) const {
         return {{"adapter", "lora r" + std::to_string(Generator::adapter_policy::rank) + " alpha" +
                                 std::to_string(static_cast<int>(Generator::adapter_policy::alpha)) + " all-linear"},

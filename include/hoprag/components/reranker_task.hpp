@@ -36,6 +36,7 @@
 #include "hoprag/train/epoch_order.hpp"
 #include "hoprag/train/gradients.hpp"
 #include "hoprag/train/loop.hpp"
+#include "hoprag/train/peak_memory.hpp"
 #include "hoprag/train/schedule.hpp"
 
 namespace hoprag::components {
@@ -174,7 +175,9 @@ public:
     /// Writes the model as a Hugging Face folder (its retriever_weight included).
     void export_model(const std::filesystem::path& dir) { rr_.model().save(dir); }
     nlohmann::ordered_json result() {
-        return {{"loss", std::string(Loss::name)}, {"pairs_per_s", pairs_per_s()}, {"retriever_weight", rr_.retriever_weight()}};
+        auto j = train::peak_memory_json(ctx_);
+        j["loss"] = std::string(Loss::name), j["pairs_per_s"] = pairs_per_s(), j["retriever_weight"] = rr_.retriever_weight();
+        return j;
     }
 
 private:
