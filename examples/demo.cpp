@@ -137,12 +137,15 @@ int main(int argc, char** argv) try {
 
     // 4. question-type classifier trained with the core op set
     t0 = std::chrono::steady_clock::now();
-    program::run_on_device("hoprag-demo", opt.device, [&]<class Backend>() {
+    program::run_on_device<true>("hoprag-demo", opt.device, [&]<class Backend>() {
         using context = typename Backend::context;
         context ctx(opt.seed);
         const mlp::config mc{.inputs = 512, .hidden = 64, .classes = 2};
         const auto xtr = features(tok, train, mc.inputs), xdev = features(tok, dev, mc.inputs);
         const auto ytr = labels(train), ydev = labels(dev);
+        // inputs in backend memory (device memory on the GPU)
+        const buffer<context, float> xtr_b(ctx, xtr), xdev_b(ctx, xdev);
+        const buffer<context, std::int32_t> ytr_b(ctx, ytr), ydev_b(ctx, ydev);
         const auto n = static_cast<std::int64_t>(train.size()), nd = static_cast<std::int64_t>(dev.size());
         auto params = mlp::allocate_parameters(ctx, mc), grads = mlp::allocate_parameters(ctx, mc);
         auto m = mlp::allocate_parameters(ctx, mc), v = mlp::allocate_parameters(ctx, mc);
@@ -157,16 +160,16 @@ int main(int argc, char** argv) try {
         double loss = 0.0;
         for (std::int64_t step = 0; step < opt.steps; ++step) {
             mlp::zero(ctx, grads);
-            mlp::forward(ctx, mc, params, act, xtr.data(), ytr.data(), n);
+            mlp::forward(ctx, mc, params, act, xtr_b.data(), ytr_b.data(), n);
             loss = 0.0;
             for (float l : act.loss.to_host()) loss += l / static_cast<double>(n);
-            mlp::backward(ctx, mc, params, act, grads, dlogits, dhidden, xtr.data(), ytr.data(), n, n);
+            mlp::backward(ctx, mc, params, act, grads, dlogits, dhidden, xtr_b.data(), ytr_b.data(), n, n);
             adamw_update(ctx, std::span<const train::adamw_tensor>(tensors), train::make_adamw_step(hp, step + 1, sched.lr(step)));
             if ((step + 1) % 50 == 0) std::fprintf(stderr, "[classifier] step %lld/%lld loss %.4f\n", static_cast<long long>(step + 1),
                                                      static_cast<long long>(opt.steps), loss);
         }
         auto dev_act = mlp::allocate_activations(ctx, mc, nd);
-        mlp::forward(ctx, mc, params, dev_act, xdev.data(), ydev.data(), nd);
+        mlp::forward(ctx, mc, params, dev_act, xdev_b.data(), ydev_b.data(), nd);
         const auto logits = dev_act.logits.to_host();
         std::int64_t correct = 0;
         for (std::int64_t i = 0; i < nd; ++i) correct += (logits[2 * i + 1] > logits[2 * i]) == (ydev[static_cast<std::size_t>(i)] == 1);

@@ -56,6 +56,9 @@ QLoRA fine-tuning of generator<nf4, lora<16, 32, all-linear>> on HotpotQA with c
   --accumulation N      micro-batches (of 1 example) per optimiser step  [8]
   --warmup-steps N      linear warm-up, then cosine decay to 10%  [10]
   --max-grad-norm X     global-norm clipping (0: off)  [1.0]
+  --loss-scale S        dynamic loss scaling from scale S (the fp16 recipe): gradients of S * loss,
+                        a step with inf/NaN gradients is skipped and logged and S halves, S doubles
+                        after 2000 good steps; checkpointed (0: off)  [0]
   --max-tokens N        tokens per example (prompt + target + end); passages dropped to fit, the
                         curriculum's least wanted first; train at the budget you answer with  [640]
   --passages N          passages per bundle  [10]
@@ -160,8 +163,10 @@ int run(int argc, char** argv) {
         const train::loop_options lo{.out = rc.out, .artifact = "adapter", .best_metric = "eval_f1", .base_model = rc.model,
                                      .resume = rc.resume, .tensorboard = rc.tensorboard, .keep_last = rc.keep_last,
                                      .save_steps = rc.save_steps, .eval_steps = rc.eval_steps, .session_steps = rc.session_steps,
-                                     .time_limit = rc.time_limit, .resume_hint = train::resume_command(argc, argv),
-                                     .seed = static_cast<std::uint64_t>(tc.seed), .wandb_project = rc.wandb};
+                                     .time_limit = rc.time_limit, .skip_nonfinite = tc.loss_scale > 0,
+                                     .resume_hint = train::resume_command(argc, argv), .seed = static_cast<std::uint64_t>(tc.seed),
+                                     .initial_loss_scale = static_cast<float>(tc.loss_scale > 0 ? tc.loss_scale : 1.0),
+                                     .wandb_project = rc.wandb};
         std::cout << train::run_training(task, lo, train::config_to_json(tc)).dump() << std::endl;
         return 0;
     });

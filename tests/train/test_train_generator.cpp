@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <string>
@@ -234,4 +235,55 @@ TEST_CASE("hoprag-train-generator: bad configuration exits 2 naming the option",
     CHECK(help.code == 0);
     CHECK(help.out.find("--session-steps") != std::string::npos);
     CHECK(help.out.find("--plan") != std::string::npos);
+}
+
+TEST_CASE("hoprag-train-generator: a dev file without held-out questions is refused in one line", "[train_generator][program]") {
+    const auto model = test::tiny_llama();
+    const auto data = test::tiny_qa_data();
+    const auto dir = test::fresh_dir("train-generator-no-heldout");
+    {
+        std::ofstream d(dir / "dev.jsonl");
+        for (const auto& l : test::lines_of(data.second))
+            if (!data::is_heldout(nlohmann::json::parse(l).at("_id").get<std::string>())) d << l << "\n";
+    }
+    const auto r = run("no-heldout", "--model '" + model.string() + "' --train '" + data.first.string() + "' --dev '" + (dir / "dev.jsonl").string() +
+                                         "' --format plain --max-tokens 320 --max-steps 1 --out '" + (dir / "o").string() + "'");
+    CHECK(r.code == 1);
+    CHECK(r.err.find("no held-out question") != std::string::npos);
+}
+
+TEST_CASE("hoprag-train-generator --loss-scale: exact for a power of two, overflowing steps skipped as the scale backs off", "[train_generator][program]") {
+    const auto model = test::tiny_llama();
+    const auto data = test::tiny_qa_data();
+    const auto base = test::fresh_dir("train-generator-loss-scale");
+    const std::string args = common_args(model, data) + " --seed 4";
+    const auto plain = run("ls-plain", args + " --out '" + (base / "plain").string() + "'");
+    const auto scaled = run("ls-scaled", args + " --loss-scale 65536 --out '" + (base / "scaled").string() + "'");
+    INFO(scaled.err);
+    REQUIRE(plain.code == 0);
+    REQUIRE(scaled.code == 0);
+    // scaling by 2^16 and unscaling inside AdamW's grad_scale is exact: the same adapter bytes
+    CHECK(latest_adapter(base / "scaled").at("adapter_model.safetensors") == latest_adapter(base / "plain").at("adapter_model.safetensors"));
+    CHECK(scaled.last.at("skipped_steps") == 0);
+
+    // near FLT_MAX: the first gradients overflow; those steps are skipped and logged, the scale halves each time
+    const auto over = run("ls-over", args + " --loss-scale 3.4e38 --out '" + (base / "over").string() + "'");
+    INFO(over.err);
+    REQUIRE(over.code == 0);
+    CHECK(over.last.at("stopped") == "max_steps");
+    const auto skipped = over.last.at("skipped_steps").get<std::int64_t>();
+    CHECK(skipped >= 1);
+    CHECK(skipped < 8);
+    CHECK(over.last.at("final_loss").is_number());
+    CHECK(over.err.find("step skipped") != std::string::npos);
+    double last_scale = 0;
+    std::int64_t skip_lines = 0;
+    for (const auto& l : test::lines_of(base / "over" / "metrics.jsonl")) {
+        const auto j = nlohmann::json::parse(l);
+        if (j.contains("skipped")) ++skip_lines;
+        if (j.contains("loss_scale")) last_scale = j.at("loss_scale").get<double>();
+    }
+    CHECK(skip_lines == skipped);
+    CHECK(last_scale == Approx(3.4e38 / std::pow(2.0, double(skipped))).epsilon(1e-6));
+    CHECK(run("ls-bad", args + " --loss-scale -1 --out '" + (base / "bad").string() + "'").code == 2);
 }

@@ -9,7 +9,9 @@
 // paragraphs. Examples are visited in train::epoch_order (stream 2000 + epoch), batch 1 with
 // --accumulation micro-batches per optimiser step, so a step ends at a window boundary and a
 // checkpoint never holds partial gradients. AdamW + warm-up/cosine + global-norm clipping on every
-// LoRA A and B. Evaluation: greedy answers to the first --eval-questions held-out questions with
+// LoRA A and B; with --loss-scale S > 0, dynamic loss scaling (train/loss_scaler.hpp; its state in
+// the checkpointed training state): a window with inf/NaN gradients is dropped, the loop skips
+// and logs the step, and the scale adapts. Evaluation: greedy answers to the first --eval-questions held-out questions with
 // their ranked passages (--eval-retrieval; `best` is then chosen on retrieved contexts) or their
 // own paragraphs: "eval_f1", "eval_em", "eval_sp_f1", "eval_joint_f1", the supported-answer and
 // citation-precision rates and the abstention count. Checkpoints add the adapter as a PEFT folder
@@ -47,6 +49,7 @@
 #include "hoprag/train/epoch_order.hpp"
 #include "hoprag/train/gradients.hpp"
 #include "hoprag/train/loop.hpp"
+#include "hoprag/train/loss_scaler.hpp"
 #include "hoprag/train/peak_memory.hpp"
 #include "hoprag/train/schedule.hpp"
 
@@ -64,11 +67,12 @@ struct generator_train_config {
     std::int64_t seed = 0, epochs = 2, accumulation = 8, warmup_steps = 10, max_tokens = 640, passages = 10;
     double forced_epochs = 0.5, mix_epochs = 1.0;  ///< curriculum: gold forced, then mixed, then pure retrieval
     double lr = 5e-4, weight_decay = 0.01, max_grad_norm = 1.0;
+    double loss_scale = 0;       ///< > 0: dynamic loss scaling from this scale (fp16 training); 0: off
     std::string format = "chat";
     std::int64_t eval_questions = 16, max_new_tokens = 24;
-    static constexpr std::array<std::string_view, 21> field_names{
+    static constexpr std::array<std::string_view, 22> field_names{
         "train",         "dev",       "retrieval", "eval_retrieval", "corpus", "unit", "dev_training", "seed",         "epochs",       "accumulation", "warmup_steps", "max_tokens",
-        "passages",      "forced_epochs", "mix_epochs", "lr",        "weight_decay", "max_grad_norm", "format", "eval_questions", "max_new_tokens"};
+        "passages",      "forced_epochs", "mix_epochs", "lr",        "weight_decay", "max_grad_norm", "loss_scale", "format", "eval_questions", "max_new_tokens"};
     static constexpr std::array<std::string_view, 4> list_fields{"train", "retrieval", "corpus", "dev"};
 };
 
@@ -78,6 +82,7 @@ inline void validate(const generator_train_config& c) {
         c.max_new_tokens < 1 || !(c.lr > 0))
         throw config_error("need --epochs, --accumulation, --passages, --eval-questions, --max-new-tokens >= 1, --max-tokens >= 16, --lr > 0");
     if (!(c.forced_epochs >= 0) || !(c.mix_epochs >= 0)) throw config_error("need --forced-epochs and --mix-epochs >= 0");
+    if (!(c.loss_scale >= 0) || !std::isfinite(c.loss_scale)) throw config_error("need a finite --loss-scale >= 0 (0: off)");
     data::prompt_options po;
     data::set_format(po, c.format);
     (void)data::parse_passage_unit(c.unit);
@@ -145,13 +150,27 @@ public:
             models::llama::train_options to;
             to.checkpointing = checkpointing_;
             to.step = static_cast<std::uint64_t>(st.step * tc_.accumulation + st.accum_done);
+            to.loss_scale = scaling() ? st.scaler.scale : 1.0f;
             const auto seq = static_cast<std::int64_t>(ex.ids.size());
             const float loss = models::llama::loss_and_grads(ctx_, gen_, ex.ids, ex.labels, 1, seq, grads_, to, &ws_);
             if (!std::isfinite(loss)) throw hoprag::error("loss is " + std::to_string(loss) + " on question " + b.id + " at step " + std::to_string(st.step + 1));
             window_loss += loss, window_tokens += seq;
         }
-        const auto rep = train::inspect_grads(ctx_, opt_.tensors(), 1.0f, tc_.max_grad_norm, tc_.accumulation);
-        if (!rep.finite) return {.loss = window_loss / static_cast<double>(tc_.accumulation), .finite = false};
+        const float scale = scaling() ? st.scaler.scale : 1.0f;
+        const auto rep = train::inspect_grads(ctx_, opt_.tensors(), scale, tc_.max_grad_norm, tc_.accumulation);
+        if (scaling()) {  // the scaler's state lives in the training state (checkpointed); the loop counts the skips
+            train::dynamic_loss_scaler sc(scaler_options());
+            sc.restore(st.scaler);
+            sc.update(rep.finite, st.step + 1);
+            const auto skipped = st.scaler.skipped_steps;
+            st.scaler = sc.state();
+            st.scaler.skipped_steps = skipped;
+        }
+        if (!rep.finite) {  // nothing applied: the window's gradients are dropped
+            adapters::zero_grads(ctx_, grads_);
+            st.accum_done = 0;
+            return {.loss = window_loss / static_cast<double>(tc_.accumulation), .finite = false, .values = {{"loss_scale", scale}}};
+        }
         const float lr = sched_.lr(st.step);
         adamw_update(ctx_, opt_.tensors(), train::make_adamw_step({.weight_decay = static_cast<float>(tc_.weight_decay)}, st.step + 1, lr, rep.grad_scale));
         adapters::zero_grads(ctx_, grads_);
@@ -160,7 +179,7 @@ public:
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const double tps = double(window_tokens) / secs;
         return {.loss = window_loss / static_cast<double>(tc_.accumulation),
-                .values = {{"lr", lr}, {"grad_norm", rep.norm}, {"tokens_per_s", tps}, {"epoch", double(st.epoch)}},
+                .values = {{"lr", lr}, {"grad_norm", rep.norm}, {"tokens_per_s", tps}, {"epoch", double(st.epoch)}, {"loss_scale", scale}},
                 .tokens_per_s = tps};
     }
 
@@ -191,11 +210,19 @@ public:
     [[nodiscard]] const std::string& curriculum_note() const { return note_; }
 
 private:
+    bool scaling() const { return tc_.loss_scale > 0; }
+    train::loss_scaler_options scaler_options() const {
+        const auto s = static_cast<float>(tc_.loss_scale);
+        return {.initial_scale = s, .max_scale = std::max(s, 16777216.0f)};
+    }
+
     curriculum<annealed_mix> make_curriculum() {
         const auto dev = data::load_files(tc_.dev);
         if (tc_.dev_training)
             for (auto& r : data::select_split(dev, data::split_part::training)) records_.push_back(std::move(r));
         const auto heldout = data::select_split(dev, data::split_part::heldout);
+        if (heldout.empty())
+            throw config_error("the --dev files hold no held-out question (fnv1a64(_id) % 8 == 0) to evaluate on; give more dev questions");
         eval_set_.assign(heldout.begin(), heldout.begin() + std::ptrdiff_t(std::min<std::size_t>(heldout.size(), std::size_t(tc_.eval_questions))));
         const auto unit = data::parse_passage_unit(tc_.unit);
         curriculum_options co;

@@ -117,6 +117,7 @@ struct loop_options {
     std::string resume_hint;               // the command that resumes this run (printed on an early stop)
     std::int64_t step_sleep_ms = 0;        // (testing) sleep per step
     std::uint64_t seed = 0;                // training_state::rng_seed of a fresh run
+    float initial_loss_scale = 65536.0f;   // training_state::scaler.scale of a fresh run (for tasks that scale the loss)
     std::FILE* log = stderr;               // progress and messages (nullptr: silent)
     std::string wandb_project;             // mirror metrics and artifacts to this W&B project (train/wandb.hpp; empty: off)
 };
@@ -147,6 +148,7 @@ nlohmann::ordered_json run_training(Task& task, const loop_options& o, const nlo
     const std::string best_key = "best_" + o.best_metric;
     training_state st;
     st.rng_seed = o.seed;
+    st.scaler.scale = o.initial_loss_scale;
     std::string tag;
     if (o.resume && !store.versions(o.artifact).empty()) {
         const auto av = store.resolve(o.artifact, "latest");
