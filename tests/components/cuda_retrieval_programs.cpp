@@ -6,18 +6,16 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
-#include "support/reference.hpp"
+#include "support/files.hpp"
 
 namespace fs = std::filesystem;
 using namespace hoprag;
@@ -26,24 +24,12 @@ namespace {
 
 std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
-int run(const std::string& cmd) {
-    const int s = std::system(cmd.c_str());
-    return WIFEXITED(s) ? WEXITSTATUS(s) : 128;
-}
 
 std::vector<nlohmann::json> json_lines(const fs::path& p) {
-    std::ifstream f(p);
     std::vector<nlohmann::json> out;
-    for (std::string l; std::getline(f, l);)
+    for (const auto& l : test::lines_of(p))
         if (!l.empty() && l[0] == '{') out.push_back(nlohmann::json::parse(l));
     return out;
-}
-
-fs::path program(const std::string& name) {
-    const fs::path p = fs::path(test::binary_dir()) / "bin" / name;
-    INFO("the program must be built (scripts/device-check packs it): " << p);
-    REQUIRE(fs::exists(p));
-    return p;
 }
 
 }  // namespace
@@ -66,10 +52,10 @@ TEST_CASE("hoprag-index and hoprag-retrieve on cuda equal their cpu runs", "[cud
         INFO("--device " << device);
         const std::string common = " --device " + device + " --model " + q(model) + " ";
         const auto idx = dir / (device + ".idx"), out = dir / (device + ".jsonl");
-        REQUIRE(run(q(program("hoprag-index")) + common + "--out " + q(idx) + " " + corpus + " > " + q(dir / (device + ".index.out")) +
+        REQUIRE(test::run_command(q(test::program("hoprag-index")) + common + "--out " + q(idx) + " " + corpus + " > " + q(dir / (device + ".index.out")) +
                     " 2> " + q(dir / (device + ".index.err"))) == 0);
         summaries.push_back(json_lines(dir / (device + ".index.out")).back());
-        REQUIRE(run(q(program("hoprag-retrieve")) + common + "--index " + q(idx) + " --corpus " + corpus + " --k 20 --out " + q(out) + " " +
+        REQUIRE(test::run_command(q(test::program("hoprag-retrieve")) + common + "--index " + q(idx) + " --corpus " + corpus + " --k 20 --out " + q(out) + " " +
                     corpus + " > /dev/null 2> " + q(dir / (device + ".retrieve.err"))) == 0);
         ranked.push_back(nlohmann::json(json_lines(out)));
     }

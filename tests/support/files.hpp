@@ -21,7 +21,6 @@
 
 namespace hoprag::test {
 
-/// A new, empty folder build/test-files/NAME-PID (an earlier one of that name is removed).
 /// tests/golden/NAME in the source tree.
 inline std::filesystem::path golden(const std::string& name) { return std::filesystem::path(source_dir()) / "tests" / "golden" / name; }
 
@@ -31,6 +30,7 @@ inline nlohmann::json read_json(const std::filesystem::path& p) {
     return nlohmann::json::parse(f);
 }
 
+/// A new, empty folder build/test-files/NAME-PID (an earlier one of that name is removed).
 inline std::filesystem::path fresh_dir(const std::string& name) {
     const auto d = std::filesystem::path(binary_dir()) / "test-files" / (name + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(d);
@@ -62,6 +62,13 @@ inline std::vector<std::string> lines_of(const std::filesystem::path& p) {
 /// file, the reference-tool venv), does not exist: a test must not pass without its input.
 inline void require_setup_input(const std::filesystem::path& p) {
     if (!std::filesystem::exists(p)) FAIL(p.string() << " is missing: run scripts/setup");
+}
+
+/// bin/NAME of the build tree; the test fails when the program was not built.
+inline std::filesystem::path program(const std::string& name) {
+    const auto p = std::filesystem::path(binary_dir()) / "bin" / name;
+    if (!std::filesystem::exists(p)) FAIL("the program must be built: " << p.string());
+    return p;
 }
 
 /// Runs `cmd` with the shell; its exit status (128 when it did not exit normally).

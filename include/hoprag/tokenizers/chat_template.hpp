@@ -16,6 +16,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -37,19 +38,18 @@ struct chat_message {
 /// The chat template families hoprag writes.
 enum class chat_family { chatml, mistral, llama3 };
 
-[[nodiscard]] inline std::string_view to_string(chat_family f) {
-    switch (f) {
-    case chat_family::chatml: return "chatml";
-    case chat_family::mistral: return "mistral";
-    case chat_family::llama3: return "llama3";
-    }
-    return "?";
-}
+/// Each family's name (as flags spell it) and the token that ends an assistant turn, by enum value.
+struct chat_family_info {
+    std::string_view name, end_of_turn;
+};
+inline constexpr std::array<chat_family_info, 3> chat_families{{{"chatml", "<|im_end|>"}, {"mistral", "</s>"}, {"llama3", "<|eot_id|>"}}};
+
+[[nodiscard]] inline std::string_view to_string(chat_family f) { return chat_families[static_cast<std::size_t>(f)].name; }
 
 /// "chatml", "mistral" or "llama3"; config_error otherwise.
 [[nodiscard]] inline chat_family parse_chat_family(std::string_view s) {
-    for (const auto f : {chat_family::chatml, chat_family::mistral, chat_family::llama3})
-        if (s == to_string(f)) return f;
+    for (std::size_t i = 0; i < chat_families.size(); ++i)
+        if (s == chat_families[i].name) return static_cast<chat_family>(i);
     throw config_error("unknown chat template \"" + std::string(s) + "\" (expected chatml, mistral or llama3)");
 }
 
@@ -70,14 +70,7 @@ enum class chat_family { chatml, mistral, llama3 };
 }
 
 /// The token that ends an assistant turn in family `f`.
-[[nodiscard]] inline std::string_view end_of_turn(chat_family f) {
-    switch (f) {
-    case chat_family::chatml: return "<|im_end|>";
-    case chat_family::mistral: return "</s>";
-    case chat_family::llama3: return "<|eot_id|>";
-    }
-    return "";
-}
+[[nodiscard]] inline std::string_view end_of_turn(chat_family f) { return chat_families[static_cast<std::size_t>(f)].end_of_turn; }
 
 /// The id of `token` in `tok`; config_error naming what it is for when absent.
 [[nodiscard]] inline std::int32_t required_id(const tokenizer& tok, std::string_view token, std::string_view what) {
