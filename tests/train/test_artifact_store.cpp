@@ -1,6 +1,6 @@
 // Artifact store: versions and aliases (latest, best in both directions), byte-exact fetch through
-// compression, retention that spares alias targets, the size cap refused before anything is
-// written, damaged files detected, crash consistency (leftover staging folders ignored and swept;
+// compression, retention that spares alias targets, the size cap (stored bytes) refused with
+// nothing left behind, damaged files detected, crash consistency (leftover staging folders ignored and swept;
 // a writer killed with SIGKILL at random moments never leaves an incomplete visible version or an
 // alias pointing at one).
 #include <catch2/catch.hpp>
@@ -9,6 +9,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -130,7 +131,10 @@ TEST_CASE("retention keeps the last K plus alias targets", "[train][artifact]") 
 
 TEST_CASE("over the size cap: a clear error and nothing written", "[train][artifact]") {
     const auto d = fresh_dir("art-cap");
-    put(d / "big", std::string(3000, 'b'));
+    std::string noise(3000, ' ');  // incompressible: 3000 stored bytes
+    std::mt19937 rng(7);
+    for (auto& c : noise) c = static_cast<char>(rng());
+    put(d / "big", noise);
     put(d / "small", std::string(10, 's'));
     train::artifact_store store(d / "s", {.max_bytes = 2000});
     REQUIRE_THROWS_AS(store.log("new", {d / "big"}, meta(0, 0.5)), config_error);
@@ -144,6 +148,13 @@ TEST_CASE("over the size cap: a clear error and nothing written", "[train][artif
     std::size_t entries = 0;
     for ([[maybe_unused]] const auto& e : fs::directory_iterator(d / "s" / "old")) ++entries;
     REQUIRE(entries == 2);  // v0 and aliases.json only
+    // the cap counts stored bytes: 3000 compressible bytes fit under 2000, and without
+    // compression the input size is refused before anything is written
+    put(d / "zeros", std::string(3000, '\0'));
+    REQUIRE(store.log("packed", {d / "zeros"}, meta(0, 0.5)).version == 0);
+    train::artifact_store raw(d / "raw", {.max_bytes = 2000, .compress = false});
+    REQUIRE_THROWS_WITH(raw.log("new", {d / "zeros"}, meta(0, 0.5)), Catch::Contains("size cap"));
+    REQUIRE_FALSE(fs::exists(d / "raw" / "new" / "v0"));
     // the default cap is 500 MB
     REQUIRE(train::artifact_options{}.max_bytes == 500'000'000);
     REQUIRE_THROWS_WITH(store.log("../evil", {d / "small"}, meta(0, 0)), Catch::Contains("invalid"));

@@ -149,6 +149,31 @@ TEST_CASE("checkpoint round trip is bit exact", "[train][checkpoint]") {
     REQUIRE(n == 1);
 }
 
+TEST_CASE("checkpoint with its parameters in a sibling file: saved once, loaded bit exact", "[train][checkpoint]") {
+    const auto d = fresh_dir("ckpt-params-in");
+    const run_config rc;
+    const auto c = sample(rc);
+    // the sibling file (as a PEFT adapter file would be): the parameters under their own names,
+    // w1 flattened to show that only the element count must agree
+    std::vector<io::safetensors_entry> entries;
+    for (const auto& t : c.params)
+        entries.push_back({t.name, io::st_dtype::f32, t.name == "w1" ? shape{21} : t.dims, std::as_bytes(std::span<const float>(t.data))});
+    io::write_safetensors(d / "weights.safetensors", entries);
+    const auto path = d / "checkpoint.safetensors";
+    train::save_checkpoint(path, c, "weights.safetensors");
+    const io::safetensors_file f(path);
+    REQUIRE(f.metadata().at("params_in") == "weights.safetensors");
+    REQUIRE(f.find("param.w1") == nullptr);
+    REQUIRE(f.tensors().size() == 8);  // the moments only
+    const auto specs = specs_of(c);
+    const auto r = train::load_checkpoint(path, specs, train::config_to_json(rc));
+    require_same_bits(r.params, c.params);
+    require_same_bits(r.adam_m, c.adam_m);
+    REQUIRE(r.state.step == 123);
+    fs::remove(d / "weights.safetensors");
+    REQUIRE_THROWS_AS(train::load_checkpoint(path, specs, train::config_to_json(rc)), io_error);
+}
+
 TEST_CASE("checkpoint load validates names, shapes, config and format", "[train][checkpoint]") {
     const auto d = fresh_dir("ckpt-validate");
     run_config rc;

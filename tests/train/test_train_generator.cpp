@@ -94,6 +94,16 @@ TEST_CASE("hoprag-train-generator: same seed gives the same adapter bytes, and r
     const auto fa = latest_adapter(base / "a");
     REQUIRE(fa.count("adapter_model.safetensors"));
     REQUIRE(fa.count("checkpoint.safetensors"));
+    {  // the checkpoint holds the AdamW moments; the adapter weights live once, in the PEFT file
+        const auto ck = base / "ck.safetensors";
+        test::put(ck, fa.at("checkpoint.safetensors"));
+        const io::safetensors_file f(ck);
+        CHECK(f.metadata().at("params_in") == "adapter_model.safetensors");
+        std::size_t params = 0, moments = 0;
+        for (const auto& t : f.tensors()) (t.name.rfind("param.", 0) == 0 ? params : moments) += 1;
+        CHECK(params == 0);
+        CHECK(moments == 2 * io::safetensors_file(base / "a" / "fetched" / "adapter_model.safetensors").tensors().size());
+    }
 
     SECTION("same seed: identical adapter and checkpoint bytes; another seed differs") {
         const auto b = run("b", args + " --seed 3 --out '" + (base / "b").string() + "'");

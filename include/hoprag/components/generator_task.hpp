@@ -124,8 +124,10 @@ public:
     void restore(const train::task_tensors& t) {
         train::copy_from_host(t, [&](auto&& f) { for_each_tensor_set(f); });
     }
-    /// The adapter as a PEFT folder beside the checkpoint.
+    /// The adapter as a PEFT folder beside the checkpoint. Its adapter_model.safetensors holds every
+    /// trained tensor under its spec name in F32, so the checkpoint does not repeat them.
     void write_files(const std::filesystem::path& dir) const { gen_.save_adapter(dir, model_path_.string()); }
+    static constexpr const char* params_file = "adapter_model.safetensors";
     /// Extra result fields: peak host RSS and, on the GPU, the device high-water mark.
     nlohmann::ordered_json result() { return train::peak_memory_json(ctx_); }
     nlohmann::json artifact_extra(const train::training_state& st) const {

@@ -9,8 +9,9 @@
 // Crash consistency: a version is written into ROOT/NAME/.staging-vN-PID, every file and the folder
 // fsynced, then renamed to vN; aliases.json is rewritten durably after that. A kill at any moment
 // leaves only complete versions visible and aliases that point at them; leftovers (.staging-*,
-// .trash-*) are swept by the next log. Before anything is written the total size is checked against
-// the cap (default 500 MB): over it, config_error and the store is unchanged. Retention keeps the
+// .trash-*) are swept by the next log. The cap (default 500 MB) bounds the bytes a version stores
+// (compressed when compression is on; without it the input sizes are checked before writing): over
+// it, config_error, the staging folder is removed and the store is unchanged. Retention keeps the
 // last K versions plus every alias target and deletes others by renaming them to .trash-* first.
 // One writer per artifact name at a time. Mirroring versions to Weights & Biases: train/wandb.hpp.
 #pragma once
@@ -40,7 +41,7 @@ namespace hoprag::train {
 enum class metric_direction { maximize, minimize };
 
 struct artifact_options {
-    std::uint64_t max_bytes = 500'000'000;  // size cap of one version (uncompressed input bytes)
+    std::uint64_t max_bytes = 500'000'000;  // size cap of one version (stored bytes: compressed when compress is on)
     std::int64_t keep_last = 5;             // retention: keep this many newest versions (0 = all) plus alias targets
     std::string best_metric = "eval_f1";    // metric that decides the `best` alias
     metric_direction best_direction = metric_direction::maximize;
@@ -212,10 +213,13 @@ public:
                 throw config_error("artifact '" + name + "': file name '" + base + "' is reserved or repeated");
             total += s;
         }
-        if (total > opt_.max_bytes)
-            throw config_error("artifact '" + name + "': " + detail::mb(total) + " exceeds the size cap of " + detail::mb(opt_.max_bytes) +
-                               "; nothing was written (raise artifact_options::max_bytes or log fewer files)");
+        const auto over_cap = [&](std::uint64_t bytes, const std::string& what) {
+            return config_error("artifact '" + name + "': " + detail::mb(bytes) + what + " exceeds the size cap of " + detail::mb(opt_.max_bytes) +
+                                "; nothing was written (raise artifact_options::max_bytes or log fewer files)");
+        };
+        if (!opt_.compress && total > opt_.max_bytes) throw over_cap(total, "");
         const auto dir = root_ / name;
+        const bool new_name = !std::filesystem::exists(dir);
         std::filesystem::create_directories(dir);
         sweep(dir);
         auto vs = versions(name);
@@ -237,12 +241,19 @@ public:
         man["extra"] = meta.extra;
         man["compression"] = opt_.compress ? "zlib" : "none";
         man["files"] = nlohmann::ordered_json::array();
+        std::uint64_t stored_total = 0;
         for (const auto& f : files) {
             const std::string base = f.filename().string();
             const std::string stored = opt_.compress ? base + ".zz" : base;
             io::durable_writer w(staging / stored);
             const auto crc = detail::copy_into(f, w, opt_.compress ? opt_.compression_level : -1);
             w.commit();
+            stored_total += w.size();
+            if (stored_total > opt_.max_bytes) {
+                std::filesystem::remove_all(new_name ? dir : staging);
+                throw over_cap(stored_total, " (compressed, after " + std::to_string(man["files"].size() + 1) + " of " +
+                                                 std::to_string(files.size()) + " files)");
+            }
             man["files"].push_back({{"name", base}, {"stored", stored}, {"bytes", sizes[base]}, {"stored_bytes", w.size()}, {"crc32", crc}});
         }
         io::write_file_durably(staging / "manifest.json", man.dump(2) + "\n");

@@ -6,7 +6,10 @@
 // counter, gradient-accumulation position, loss-scaler state, trainer extras), "config" (the full
 // config as JSON, see config_json.hpp), "config_hash" and "hoprag_version". `load_checkpoint`
 // validates format, names, shapes and the config hash: a different config throws config_error
-// listing the keys that differ unless `load_options::allow_config_change` is set.
+// listing the keys that differ unless `load_options::allow_config_change` is set. A trainer whose
+// other files already hold every parameter bit for bit (the generator's PEFT adapter file: same
+// names, F32) saves without the `param.` copies (`params_in` names that file, in the same folder,
+// and the metadata records it), so a 7B adapter checkpoint stores its 168 MB of weights once.
 // `gather_tensors` / `scatter_tensors` move a PFR-walked parameter struct of backend buffers to and
 // from the host-side `named_tensor`s by field order.
 #pragma once
@@ -19,6 +22,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -149,7 +153,8 @@ inline std::string config_diff(const nlohmann::ordered_json& saved, const nlohma
 /// disk at any moment leaves the previous file at `path` intact. Throws shape_error if a tensor's
 /// size disagrees with its shape or the moments do not match the parameters, io_error on write
 /// failure (the message names the file and the system error, e.g. "No space left on device").
-inline void save_checkpoint(const std::filesystem::path& path, const checkpoint& c) {
+/// With `params_in` (a file name) the parameters are not written: that file beside `path` holds them.
+inline void save_checkpoint(const std::filesystem::path& path, const checkpoint& c, const std::string& params_in = {}) {
     const bool has_opt = !c.adam_m.empty() || !c.adam_v.empty();
     if (has_opt) {
         if (c.adam_m.size() != c.params.size() || c.adam_v.size() != c.params.size())
@@ -162,16 +167,17 @@ inline void save_checkpoint(const std::filesystem::path& path, const checkpoint&
                                   "' do not match its name and shape " + c.params[i].dims.str());
     }
     std::vector<io::safetensors_entry> entries;
-    detail::append_entries(entries, c.params, "param.", path);
+    if (params_in.empty()) detail::append_entries(entries, c.params, "param.", path);
     if (has_opt) {
         detail::append_entries(entries, c.adam_m, "adamw.m.", path);
         detail::append_entries(entries, c.adam_v, "adamw.v.", path);
     }
-    const std::map<std::string, std::string> meta{{"format", checkpoint_format},
-                                                  {"state", detail::state_to_json(c.state).dump()},
-                                                  {"config", c.config.dump()},
-                                                  {"config_hash", config_hash(c.config)},
-                                                  {"hoprag_version", HOPRAG_VERSION_STRING}};
+    std::map<std::string, std::string> meta{{"format", checkpoint_format},
+                                            {"state", detail::state_to_json(c.state).dump()},
+                                            {"config", c.config.dump()},
+                                            {"config_hash", config_hash(c.config)},
+                                            {"hoprag_version", HOPRAG_VERSION_STRING}};
+    if (!params_in.empty()) meta["params_in"] = params_in;
     io::write_safetensors(path, entries, meta);
 }
 
@@ -206,26 +212,40 @@ inline checkpoint load_checkpoint(const std::filesystem::path& path, std::span<c
                            " (" + detail::config_diff(saved_config, config) +
                            "); resume with the original config or allow the change explicitly");
 
-    const auto read = [&](const std::string& full, const tensor_spec& spec, bool required, std::vector<named_tensor>& out) {
-        const io::safetensors_tensor* t = f.find(full);
+    // the parameters: "param.NAME" here, or NAME in the file the metadata names beside this one
+    std::optional<io::safetensors_file> params_file;
+    if (const auto it = meta.find("params_in"); it != meta.end()) {
+        if (it->second.empty() || it->second.find('/') != std::string::npos)
+            throw format_error("checkpoint '" + origin + "': metadata 'params_in' is not a file name");
+        params_file.emplace(path.parent_path() / it->second);
+    }
+    const auto read_from = [&](const io::safetensors_file& src, const std::string& full, const tensor_spec& spec, bool required,
+                               std::vector<named_tensor>& out) {
+        const std::string where = src.path().string();
+        const io::safetensors_tensor* t = src.find(full);
         if (!t) {
-            if (required) throw format_error("checkpoint '" + origin + "': tensor '" + full + "' is missing");
+            if (required) throw format_error("checkpoint '" + where + "': tensor '" + full + "' is missing");
             return false;
         }
         if (t->type != io::st_dtype::f32)
-            throw format_error("checkpoint '" + origin + "': tensor '" + full + "' is " + std::string(io::st_dtype_name(t->type)) + ", expected F32");
-        if (!(t->dims == spec.dims))
-            throw shape_error("checkpoint '" + origin + "': tensor '" + full + "' has shape " + t->dims.str() + ", the model expects " +
+            throw format_error("checkpoint '" + where + "': tensor '" + full + "' is " + std::string(io::st_dtype_name(t->type)) + ", expected F32");
+        // the parameters' own file may keep a matrix shape where the spec is flat: same values in order
+        if (&src == &f ? !(t->dims == spec.dims) : t->dims.numel() != spec.dims.numel())
+            throw shape_error("checkpoint '" + where + "': tensor '" + full + "' has shape " + t->dims.str() + ", the model expects " +
                               spec.dims.str());
         named_tensor nt{spec.name, spec.dims, std::vector<float>(static_cast<std::size_t>(spec.dims.numel()))};
         if (!t->bytes.empty()) std::memcpy(nt.data.data(), t->bytes.data(), t->bytes.size());
         out.push_back(std::move(nt));
         return true;
     };
+    const auto read = [&](const std::string& full, const tensor_spec& spec, bool required, std::vector<named_tensor>& out) {
+        return read_from(f, full, spec, required, out);
+    };
     std::set<std::string> known;
     bool any_moment = false, all_moments = true;
     for (const auto& spec : expected) {
-        read("param." + spec.name, spec, true, c.params);
+        if (params_file) read_from(*params_file, spec.name, spec, true, c.params);
+        else read("param." + spec.name, spec, true, c.params);
         const bool m = read("adamw.m." + spec.name, spec, opt.require_optimizer, c.adam_m);
         const bool v = read("adamw.v." + spec.name, spec, opt.require_optimizer, c.adam_v);
         any_moment = any_moment || m || v;

@@ -196,7 +196,9 @@ nlohmann::ordered_json run_training(Task& task, const loop_options& o, const nlo
         checkpoint ck{std::move(t.params), std::move(t.adam_m), std::move(t.adam_v), st, config};
         ck.state.extra[best_key] = detail::number_or_null(best);
         ck.state.extra["last_loss"] = detail::number_or_null(last_loss);
-        save_checkpoint(dir / "checkpoint.safetensors", ck);
+        std::string params_in;  // a task whose files hold its parameters saves them once
+        if constexpr (requires { Task::params_file; }) params_in = Task::params_file;
+        save_checkpoint(dir / "checkpoint.safetensors", ck, params_in);
         if constexpr (requires { task.write_files(dir); }) task.write_files(dir);
         artifact_metadata meta;
         meta.step = st.step;
