@@ -173,8 +173,9 @@ public:
             st.accum_done = 0;
             return {.loss = window_loss / static_cast<double>(tc_.accumulation), .finite = false, .values = {{"loss_scale", scale}}};
         }
-        const float lr = sched_.lr(st.step);
-        adamw_update(ctx_, opt_.tensors(), train::make_adamw_step({.weight_decay = static_cast<float>(tc_.weight_decay)}, st.step + 1, lr, rep.grad_scale));
+        const std::int64_t t = st.step - st.scaler.skipped_steps;  // skipped steps do not advance AdamW's t or the schedule
+        const float lr = sched_.lr(t);
+        adamw_update(ctx_, opt_.tensors(), train::make_adamw_step({.weight_decay = static_cast<float>(tc_.weight_decay)}, t + 1, lr, rep.grad_scale));
         adapters::zero_grads(ctx_, grads_);
         ++st.step;
         st.accum_done = 0;
