@@ -1,5 +1,6 @@
-// CUDA parity of the optimiser ops: AdamW bit-equal to the CPU (several steps, decay on/off, grad_scale, bf16/f16
-// copies), sum_squares (incl. inf/NaN), scale in place and zero_fill against the CPU backend.
+// CUDA parity of the optimiser ops: AdamW bit-equal to the CPU (several steps, decay on/off,
+// grad_scale, bf16/f16 copies), sum_squares (incl. inf/NaN), scale in place and zero_fill against
+// the CPU backend.
 #include <catch2/catch.hpp>
 
 #include <cmath>

@@ -1,8 +1,9 @@
 // Answering one question with a generator: the prompt of data/prompt.hpp (fitted to the token
 // budget, keeping generation room), greedy generation that stops at a line break once the answer
-// has begun, at the chat family's end of turn ("<|im_end|>", "</s>", "<|eot_id|>") or at EOS, and eval/answer_prediction.hpp's rules that turn the
-// answer line into answer text, cited passages and supporting sentences. Shared by hoprag-answer
-// and the generator trainer's evaluation. `own_paragraph_contexts` gives a HotpotQA question's own
+// has begun, at the chat family's end of turn ("<|im_end|>", "</s>", "<|eot_id|>") or at EOS,
+// and eval/answer_prediction.hpp's rules that turn the answer line into answer text, cited
+// passages and supporting sentences. Shared by hoprag-answer and the generator trainer's
+// evaluation. `own_paragraph_contexts` gives a HotpotQA question's own
 // context paragraphs (gold forced in, plus distractors) in file order;
 // `ranked_contexts` gives retrieved or reranked passages, best first.
 #pragma once

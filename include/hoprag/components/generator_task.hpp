@@ -11,11 +11,11 @@
 // checkpoint never holds partial gradients. AdamW + warm-up/cosine + global-norm clipping on every
 // LoRA A and B; with --loss-scale S > 0, dynamic loss scaling (train/loss_scaler.hpp; its state in
 // the checkpointed training state): a window with inf/NaN gradients is dropped, the loop skips
-// and logs the step, and the scale adapts. Evaluation: greedy answers to the first --eval-questions held-out questions with
-// their ranked passages (--eval-retrieval; `best` is then chosen on retrieved contexts) or their
-// own paragraphs: "eval_f1", "eval_em", "eval_sp_f1", "eval_joint_f1", the supported-answer and
+// and logs the step, and the scale adapts. Evaluation: greedy answers to the first
+// --eval-questions held-out questions with their ranked passages (--eval-retrieval; `best` is
+// then chosen on retrieved contexts) or their own paragraphs: "eval_f1", "eval_em", "eval_sp_f1", "eval_joint_f1", the supported-answer and
 // citation-precision rates and the abstention count. Checkpoints add the adapter as a PEFT folder
-// (hoprag-answer --artifacts loads it).
+// (hoprag-answer --artifacts loads it); the checkpoint file then holds the AdamW moments only.
 #pragma once
 
 #include <algorithm>

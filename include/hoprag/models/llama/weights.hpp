@@ -7,9 +7,10 @@
 // format_error lists all missing, unexpected and mis-shaped tensors. Tensors stream one at a time
 // through one host f32 buffer, and the sources drop each tensor's mapped file pages once read, so
 // host memory holds about one tensor beyond what the backend keeps; with a `linear_sink` the block
-// linears never reach backend memory in f32 (the generator quantises each to NF4 as it arrives). RoPE style follows the file:
-// GGUF llama files store Q/K rows permuted for interleaved pairs (llama.cpp's convert script), HF
-// files use rotate-half; `weights::rope` records which, and the forward applies it unchanged.
+// linears never reach backend memory in f32 (the generator quantises each to NF4 as it arrives).
+// RoPE style follows the file: GGUF llama files store Q/K rows permuted for interleaved pairs
+// (llama.cpp's convert script), HF files use rotate-half; `weights::rope` records which, and the
+// forward applies it unchanged.
 #pragma once
 
 #include <array>
