@@ -82,8 +82,11 @@ options parse_args(int argc, char** argv) {
     }
     if (o.model.empty()) throw usage_error("missing --model PATH");
     if (o.quant != "none" && o.quant != "nf4") throw usage_error("--quant must be none or nf4, found \"" + o.quant + "\"");
-    if (o.chat != "" && o.chat != "auto" && o.chat != "chatml" && o.chat != "mistral" && o.chat != "llama3")
-        throw usage_error("--chat-format must be chatml, mistral or llama3, found \"" + o.chat + "\"");
+    if (!o.chat.empty() && o.chat != "auto") try {
+            (void)tokenizers::parse_chat_family(o.chat);
+        } catch (const config_error& e) {
+            throw usage_error(std::string("--chat-format: ") + e.what());
+        }
     if (o.max_new_tokens < 0) throw usage_error("--max-new-tokens must be >= 0");
     if (!(o.temperature >= 0.0)) throw usage_error("--temperature must be >= 0");
     if (!(o.top_p > 0.0 && o.top_p <= 1.0)) throw usage_error("--top-p must be in (0, 1]");

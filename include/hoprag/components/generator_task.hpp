@@ -13,9 +13,10 @@
 // the checkpointed training state): a window with inf/NaN gradients is dropped, the loop skips
 // and logs the step, and the scale adapts. Evaluation: greedy answers to the first
 // --eval-questions held-out questions with their ranked passages (--eval-retrieval; `best` is
-// then chosen on retrieved contexts) or their own paragraphs: "eval_f1", "eval_em", "eval_sp_f1", "eval_joint_f1", the supported-answer and
-// citation-precision rates and the abstention count. Checkpoints add the adapter as a PEFT folder
-// (hoprag-answer --artifacts loads it); the checkpoint file then holds the AdamW moments only.
+// then chosen on retrieved contexts) or their own paragraphs: "eval_f1", "eval_em", "eval_sp_f1",
+// "eval_joint_f1", the supported-answer and citation-precision rates and the abstention count.
+// Checkpoints add the adapter as a PEFT folder (hoprag-answer --artifacts loads it); the
+// checkpoint file then holds the AdamW moments only.
 #pragma once
 
 #include <algorithm>
