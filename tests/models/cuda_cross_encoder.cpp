@@ -1,6 +1,6 @@
 // CUDA parity of the cross-encoder: logits and every parameter gradient of the tiny random model
 // (padded batch, with and without gradient checkpointing) on the CUDA backend vs the CPU backend,
-// and all-MiniLM-L6-v2 pair logits on both backends.
+// the same with the linears in bf16 and f16, and all-MiniLM-L6-v2 pair logits on both backends.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -18,8 +18,9 @@ namespace bert = hoprag::models::bert;
 
 namespace {
 template <class Context>
-std::vector<float> grads_after_backward(Context& ctx, const std::filesystem::path& dir, bool checkpointing, std::vector<float>& logits) {
-    bert::cross_encoder<Context> ce(ctx, dir, {.max_length = 12, .max_batch = 3, .checkpointing = checkpointing});
+std::vector<float> grads_after_backward(Context& ctx, const std::filesystem::path& dir, bool checkpointing, std::vector<float>& logits,
+                                        dtype compute = dtype::f32) {
+    bert::cross_encoder<Context> ce(ctx, dir, {.max_length = 12, .max_batch = 3, .checkpointing = checkpointing, .compute = compute});
     bert::zero(ctx, ce.grads());
     logits = ce.forward_logits(test::tiny_pairs());
     ce.backward(test::loss_weights);
@@ -42,6 +43,21 @@ TEST_CASE("cuda cross-encoder logits and gradients match cpu", "[cuda][cross_enc
         const auto got = grads_after_backward(g, dir, ckpt, lg);
         test::require_close(lg, lc, 1e-4, 1e-5, "logits");
         test::require_close(got, want, 1e-3, 1e-4, ckpt ? "gradients (checkpointing)" : "gradients");
+    }
+}
+
+TEST_CASE("cuda cross-encoder in bf16 and f16 matches cpu's 16-bit path", "[cuda][cross_encoder][mixed]") {
+    const auto dir = test::tiny_model("cuda-ce-mixed");
+    cpu::context c;
+    cuda::context g;
+    for (dtype t : {dtype::bf16, dtype::f16}) {
+        INFO(dtype_name(t));
+        std::vector<float> lc, lg;
+        const auto want = grads_after_backward(c, dir, false, lc, t);
+        const auto got = grads_after_backward(g, dir, false, lg, t);
+        // a last-bit difference of an f32 sum can round a later GEMM input one 16-bit step apart
+        test::require_close(lg, lc, 1e-2, 1e-3, "logits");
+        test::require_close(got, want, 3e-2, 1e-3, "gradients");
     }
 }
 

@@ -1,7 +1,8 @@
 // Cross-encoder tests: the full backward (embeddings, every layer's LayerNorms, attention with a
 // padding mask, GELU MLP, pooler, head) against central finite differences of the model's own
 // forward on a tiny random config, sampling entries of every parameter tensor; gradient
-// checkpointing gives bit-identical gradients; padding does not change a pair's logit; the
+// checkpointing gives bit-identical gradients; bf16 / f16 linears stay close to f32; padding does
+// not change a pair's logit; the
 // training forward on the real all-MiniLM-L6-v2 weights matches the golden CLS states of the
 // float64 PyTorch reference (tests/golden/make_bert_golden.py) and the inference forward; a saved
 // folder loads back to the same logits; a head with two labels is refused.
@@ -117,6 +118,37 @@ TEST_CASE("gradient checkpointing gives identical gradients", "[bert][cross_enco
         for (float x : a[i]) norm += double(x) * x;
     }
     CHECK(norm > 0.0);
+}
+
+TEST_CASE("cross-encoder training in bf16 and f16 stays close to f32 and rounds the linears", "[bert][cross_encoder][mixed]") {
+    cpu::context ctx;
+    const auto dir = tiny_model("ce-mixed");
+    const auto pairs = tiny_pairs();
+    const auto run = [&](dtype t, std::vector<float>& logits, bool checkpointing = false) {
+        bert::cross_encoder<cpu::context> ce(ctx, dir, {.max_length = 12, .max_batch = 3, .checkpointing = checkpointing, .compute = t});
+        bert::zero(ctx, ce.grads());
+        logits = ce.forward_logits(pairs);
+        ce.backward(loss_weights);
+        std::vector<float> all;
+        for (const auto& g : all_grads(ce)) all.insert(all.end(), g.begin(), g.end());
+        return all;
+    };
+    std::vector<float> l32, l16;
+    const auto g32 = run(dtype::f32, l32);
+    for (dtype t : {dtype::bf16, dtype::f16}) {
+        INFO(dtype_name(t));
+        const auto g = run(t, l16);
+        double diff = 0, norm = 0, ldiff = 0;
+        for (std::size_t i = 0; i < g.size(); ++i) diff += std::pow(double(g[i]) - g32[i], 2), norm += double(g32[i]) * g32[i];
+        for (std::size_t i = 0; i < l16.size(); ++i) ldiff = std::max(ldiff, std::abs(double(l16[i]) - l32[i]));
+        INFO("gradient relative error " << std::sqrt(diff / norm) << ", largest logit difference " << ldiff);
+        CHECK(std::sqrt(diff / norm) < 3e-2);
+        CHECK(ldiff < 3e-2);
+        CHECK(diff > 0);  // the products really ran in 16 bits
+        std::vector<float> lc;
+        CHECK(run(t, lc, true) == g);  // checkpointing recomputes in the same type: identical gradients
+    }
+    CHECK_THROWS_AS(bert::cross_encoder<cpu::context>(ctx, dir, {.max_length = 12, .compute = dtype::i32}), config_error);
 }
 
 TEST_CASE("a pair's logit does not depend on the padding of its batch", "[bert][cross_encoder]") {

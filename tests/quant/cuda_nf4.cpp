@@ -40,6 +40,34 @@ TEST_CASE("cuda nf4 decode, dequant-GEMM and its transpose match cpu", "[cuda][n
     }
 }
 
+TEST_CASE("cuda nf4 dequant-GEMMs in bf16 and f16 match the cpu's 16-bit path", "[cuda][nf4][mixed]") {
+    cpu::context c;
+    cuda::context g;
+    for (dtype t : {dtype::bf16, dtype::f16})
+        for (auto [rows, cols, m] : std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>>{{6, 32, 3}, {1100, 96, 7}, {64, 576, 33}}) {
+            INFO(dtype_name(t) << " " << rows << "x" << cols << " m " << m);
+            const auto w = random_floats(rows * cols, 1, -2, 2);
+            const auto q = quant::nf4_quantize(w, rows, cols);
+            const quant::nf4_weight<cuda::context> dw(g, q);
+            // the decode rounds exactly as the cpu does
+            buffer<cuda::context, std::uint16_t> deq(g, static_cast<std::size_t>(rows * cols));
+            cuda::nf4_dequantize_rows(g, dw.view(), 0, rows, deq.data(), t);
+            std::vector<std::uint16_t> want(static_cast<std::size_t>(rows * cols));
+            cpu::nf4_dequantize_rows(c, quant::view(q), 0, rows, want.data(), t);
+            REQUIRE(deq.to_host() == want);
+
+            const auto x = random_floats(m * cols, 2), dy = random_floats(m * rows, 3);
+            auto out = random_floats(m * rows, 4), dx = random_floats(m * cols, 5);
+            buffer<cuda::context, float> gx(g, x), gdy(g, dy), gout(g, out), gdx(g, dx);
+            cpu::nf4_gemm(c, out.data(), x.data(), q, m, 0.5f, t);
+            cuda::nf4_gemm(g, gout.data(), gx.data(), dw.view(), m, 0.5f, t);
+            require_close(gout.to_host(), out, 1e-5, 1e-5, "16-bit nf4_gemm");
+            cpu::nf4_gemm_t(c, dx.data(), dy.data(), quant::view(q), m, 1.0f, t);
+            cuda::nf4_gemm_t(g, gdx.data(), gdy.data(), dw.view(), m, 1.0f, t);
+            require_close(gdx.to_host(), dx, 1e-5, 1e-5, "16-bit nf4_gemm_t");
+        }
+}
+
 TEST_CASE("cuda dropout masks equal cpu's", "[cuda][lora]") {
     cpu::context c;
     cuda::context g;

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "hoprag/backend/ops.hpp"
+#include "hoprag/backend/profile.hpp"
 #include "hoprag/core/context.hpp"
 
 namespace hoprag {
@@ -59,10 +60,13 @@ concept backend_ops = requires(typename B::context& c, float* o, const float* x,
     { sum_squares(c, x, n) } -> std::convertible_to<double>;
 };
 
-/// A backend policy type: `B::context` derives from hoprag::context, `B::name` names it, and its
+/// A backend policy type: `B::context` derives from hoprag::context, `B::name` names it,
+/// `B::detect_profile()` gives the hardware profile it runs under (backend/profile.hpp), and its
 /// memory functions and ops exist for that context.
 template <class B>
 concept backend = std::derived_from<typename B::context, hoprag::context> &&
-                  std::convertible_to<decltype(B::name), const char*> && backend_memory<B> && backend_ops<B>;
+                  std::convertible_to<decltype(B::name), const char*> && requires {
+                      { B::detect_profile() } -> std::same_as<profile_info>;
+                  } && backend_memory<B> && backend_ops<B>;
 
 }  // namespace hoprag

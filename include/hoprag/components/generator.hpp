@@ -61,6 +61,7 @@ class generator {
 
 public:
     using context = typename Backend::context;
+    using backend_policy = Backend;
     using quant_policy = Quant;
     using adapter_policy = Adapter;
     using linear_table = std::vector<std::array<nn::frozen_linear<context>, adapters::target_count>>;
@@ -125,6 +126,17 @@ public:
     const models::llama::weights<context>& model() const { return model_; }
     /// The frozen base of (layer, t).
     const nn::frozen_linear<context>& base(std::size_t layer, adapters::target t) const { return base_.at(layer)[static_cast<std::size_t>(t)]; }
+    /// The type the block linears' GEMM inputs are rounded to (f32 at load; see set_compute_type).
+    dtype compute_type() const { return compute_; }
+    /// Mixed precision (backend/compute_gemm.hpp): the block linears multiply in `t` (f32, or bf16 /
+    /// f16 with f32 accumulation; frozen NF4 weights decode straight to it). Activations, the LoRA
+    /// adapters and the LM head stay f32.
+    void set_compute_type(dtype t) {
+        check_compute_type(t, "generator::set_compute_type");
+        compute_ = t;
+        for (auto& layer : base_)
+            for (auto& f : layer) f.compute = t;
+    }
     /// Bytes of all block linears in backend memory.
     std::size_t linear_bytes() const {
         std::size_t n = 0;
@@ -188,6 +200,7 @@ private:
     linear_table base_;
     adapters::lora_adapters<context> lora_;
     buffer<context, bf16> head16_;  // [vocab, hidden] bf16 LM head (nf4 on cpu), else empty
+    dtype compute_ = dtype::f32;
 };
 
 }  // namespace hoprag::components

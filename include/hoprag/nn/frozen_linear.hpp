@@ -1,7 +1,9 @@
 // A frozen base linear layer y = x W^T with W [out, in] either f32 (`dense`) or double-quantised
 // NF4 (`nf4`), in backend memory. Forward and the input gradient dx = dy W go through the backend's
-// GEMM or its dequantise-GEMM (nf4_gemm / nf4_gemm_t, found by argument-dependent lookup); W's own
-// gradient is never formed. This is the one place the decoder dispatches on the weight type.
+// GEMM or its dequantise-GEMM (nf4_gemm / nf4_gemm_t, found by argument-dependent lookup) with the
+// products in the layer's compute type (f32, or bf16 / f16 with f32 accumulation: the profile's
+// mixed precision); W's own gradient is never formed. This is the one place the decoder dispatches
+// on the weight type.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +12,9 @@
 #include <vector>
 
 #include "hoprag/backend/buffer.hpp"
+#include "hoprag/backend/compute_gemm.hpp"
 #include "hoprag/backend/ops.hpp"
+#include "hoprag/core/dtype.hpp"
 #include "hoprag/core/error.hpp"
 #include "hoprag/quant/nf4.hpp"
 #include "hoprag/quant/nf4_weight.hpp"
@@ -22,6 +26,7 @@ struct frozen_linear {
     std::int64_t in = 0, out = 0;
     buffer<Context, float> dense;     // [out, in] when f32; empty when NF4
     quant::nf4_weight<Context> nf4;   // [out, in] when NF4; empty when f32
+    dtype compute = dtype::f32;       // type of the GEMM inputs (f32 accumulation either way)
 
     bool quantized() const { return !nf4.empty(); }
     /// Bytes of backend memory the weight takes.
@@ -51,19 +56,19 @@ frozen_linear<Context> make_nf4(Context& ctx, std::span<const float> w, std::int
 /// y [m, out] = x [m, in] W^T + beta * y.
 template <class Context>
 void frozen_forward(Context& ctx, const frozen_linear<Context>& w, float* y, const float* x, std::int64_t m, float beta = 0.0f) {
-    if (w.quantized()) return nf4_gemm(ctx, y, x, w.nf4.view(), m, beta);
+    if (w.quantized()) return nf4_gemm(ctx, y, x, w.nf4.view(), m, beta, w.compute);
     gemm_desc d;
     d.m = m, d.n = w.out, d.k = w.in, d.trans_b = true, d.beta = beta;
-    gemm(ctx, packed(d), x, w.dense.data(), y);
+    compute_gemm(ctx, d, x, w.dense.data(), y, w.compute);
 }
 
 /// dx [m, in] = dy [m, out] W + beta * dx.
 template <class Context>
 void frozen_backward(Context& ctx, const frozen_linear<Context>& w, float* dx, const float* dy, std::int64_t m, float beta = 0.0f) {
-    if (w.quantized()) return nf4_gemm_t(ctx, dx, dy, w.nf4.view(), m, beta);
+    if (w.quantized()) return nf4_gemm_t(ctx, dx, dy, w.nf4.view(), m, beta, w.compute);
     gemm_desc d;
     d.m = m, d.n = w.in, d.k = w.out, d.beta = beta;
-    gemm(ctx, packed(d), dy, w.dense.data(), dx);
+    compute_gemm(ctx, d, dy, w.dense.data(), dx, w.compute);
 }
 
 }  // namespace hoprag::nn

@@ -59,6 +59,7 @@ struct train_activations {
     buffer<Context, float> dh, dtmp, dx, dq, dk, dv, dattn;  // [T, H]
     buffer<Context, float> dffn;                             // [T, I]
     buffer<Context, float> dprobs;                           // [heads, batch, seq, seq]
+    dtype compute = dtype::f32;                              // GEMM inputs of the six linears, both ways
 };
 
 /// A `parameters` struct of zeros with the model's shapes (gradient buffers).
@@ -144,13 +145,13 @@ inline gelu_kind activation_of(const config& c) {
 }
 
 /// dW [out, in] += dy^T [out, rows] · x [rows, in]; db [out] += sum_rows dy; dx [rows, in] (=, or
-/// += when accumulate) dy [rows, out] · W [out, in].
+/// += when accumulate) dy [rows, out] · W [out, in]. Both products in `compute`.
 template <class Context>
 void linear_backward(Context& ctx, float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
-                     std::int64_t rows, std::int64_t in, std::int64_t out, bool accumulate) {
-    gemm(ctx, packed(gemm_desc{.m = out, .n = in, .k = rows, .trans_a = true, .beta = 1.0f}), dy, x, dw);
+                     std::int64_t rows, std::int64_t in, std::int64_t out, bool accumulate, dtype compute = dtype::f32) {
+    compute_gemm(ctx, gemm_desc{.m = out, .n = in, .k = rows, .trans_a = true, .beta = 1.0f}, dy, x, dw, compute);
     sum_rows(ctx, db, dy, rows, out);
-    if (dx) gemm(ctx, packed(gemm_desc{.m = rows, .n = in, .k = out, .beta = accumulate ? 1.0f : 0.0f}), dy, w, dx);
+    if (dx) compute_gemm(ctx, gemm_desc{.m = rows, .n = in, .k = out, .beta = accumulate ? 1.0f : 0.0f}, dy, w, dx, compute);
 }
 
 /// Backward of attention_by_gemm: dq, dk, dv [batch, seq, heads, head_dim] written from dout and
@@ -188,20 +189,20 @@ void attention_by_gemm_backward(Context& ctx, const attention_desc& d, float* dq
 /// One encoder block forward from `in` to `out` [n, H], filling `lc`.
 template <class Context>
 void layer_forward(Context& ctx, const config& c, const layer_parameters<Context>& l, layer_cache<Context>& lc,
-                   const float* in, float* out, const attention_desc& ad, const std::int32_t* row_limit) {
+                   const float* in, float* out, const attention_desc& ad, const std::int32_t* row_limit, dtype compute) {
     const std::int64_t n = ad.batch * ad.q_len, H = c.hidden_size, I = c.intermediate_size;
     const auto eps = static_cast<float>(c.layer_norm_eps);
-    linear(ctx, lc.q.data(), in, l.q_w.data(), l.q_b.data(), n, H, H);
-    linear(ctx, lc.k.data(), in, l.k_w.data(), l.k_b.data(), n, H, H);
-    linear(ctx, lc.v.data(), in, l.v_w.data(), l.v_b.data(), n, H, H);
+    linear(ctx, lc.q.data(), in, l.q_w.data(), l.q_b.data(), n, H, H, compute);
+    linear(ctx, lc.k.data(), in, l.k_w.data(), l.k_b.data(), n, H, H, compute);
+    linear(ctx, lc.v.data(), in, l.v_w.data(), l.v_b.data(), n, H, H, compute);
     attention_by_gemm(ctx, ad, lc.attn.data(), lc.probs.data(), lc.q.data(), lc.k.data(), lc.v.data(), row_limit);
-    linear(ctx, lc.x1.data(), lc.attn.data(), l.attn_out_w.data(), l.attn_out_b.data(), n, H, H);
+    linear(ctx, lc.x1.data(), lc.attn.data(), l.attn_out_w.data(), l.attn_out_b.data(), n, H, H, compute);
     add(ctx, lc.x1.data(), lc.x1.data(), in, n * H);
     layernorm_forward(ctx, lc.a.data(), lc.mean1.data(), lc.rstd1.data(), lc.x1.data(), l.attn_ln_w.data(),
                       l.attn_ln_b.data(), n, H, eps);
-    linear(ctx, lc.ffn.data(), lc.a.data(), l.ffn_in_w.data(), l.ffn_in_b.data(), n, H, I);
+    linear(ctx, lc.ffn.data(), lc.a.data(), l.ffn_in_w.data(), l.ffn_in_b.data(), n, H, I, compute);
     gelu_forward(ctx, lc.ffn_act.data(), lc.ffn.data(), n * I, activation_of(c));
-    linear(ctx, lc.x2.data(), lc.ffn_act.data(), l.ffn_out_w.data(), l.ffn_out_b.data(), n, I, H);
+    linear(ctx, lc.x2.data(), lc.ffn_act.data(), l.ffn_out_w.data(), l.ffn_out_b.data(), n, I, H, compute);
     add(ctx, lc.x2.data(), lc.x2.data(), lc.a.data(), n * H);
     layernorm_forward(ctx, out, lc.mean2.data(), lc.rstd2.data(), lc.x2.data(), l.ffn_ln_w.data(), l.ffn_ln_b.data(), n,
                       H, eps);
@@ -249,7 +250,7 @@ void forward_train(Context& ctx, const config& c, const parameters<Context>& p, 
     for (std::size_t l = 0; l < L; ++l) {
         auto& lc = a.caches[a.checkpointing ? 0 : l];
         float* out = l + 1 < L ? a.inputs[l + 1].data() : a.out.data();
-        detail::layer_forward(ctx, c, p.layers[l], lc, a.inputs[l].data(), out, ad, a.row_limit.data());
+        detail::layer_forward(ctx, c, p.layers[l], lc, a.inputs[l].data(), out, ad, a.row_limit.data(), a.compute);
     }
 }
 
@@ -269,30 +270,30 @@ void backward(Context& ctx, const config& c, const parameters<Context>& p, train
         auto& lc = a.caches[a.checkpointing ? 0 : li];
         const float* in = a.inputs[li].data();
         if (a.checkpointing)  // recompute this layer's intermediates; its output is not needed
-            detail::layer_forward(ctx, c, l, lc, in, a.dx.data(), ad, a.row_limit.data());
+            detail::layer_forward(ctx, c, l, lc, in, a.dx.data(), ad, a.row_limit.data(), a.compute);
         float* dx2 = a.dtmp.data();
         layernorm_backward(ctx, dx2, gl.ffn_ln_w.data(), gl.ffn_ln_b.data(), dh, lc.x2.data(), l.ffn_ln_w.data(),
                            lc.mean2.data(), lc.rstd2.data(), n, H);
         // x2 = W2 gelu(ffn) + b2 + a
         detail::linear_backward(ctx, a.dffn.data(), gl.ffn_out_w.data(), gl.ffn_out_b.data(), dx2, lc.ffn_act.data(),
-                                l.ffn_out_w.data(), n, I, H, false);
+                                l.ffn_out_w.data(), n, I, H, false, a.compute);
         gelu_backward(ctx, a.dffn.data(), a.dffn.data(), lc.ffn.data(), n * I, act);
         float* da = dx2;  // residual: da = dx2 + dffn · W1
         detail::linear_backward(ctx, da, gl.ffn_in_w.data(), gl.ffn_in_b.data(), a.dffn.data(), lc.a.data(),
-                                l.ffn_in_w.data(), n, H, I, true);
+                                l.ffn_in_w.data(), n, H, I, true, a.compute);
         float* dx1 = a.dx.data();
         layernorm_backward(ctx, dx1, gl.attn_ln_w.data(), gl.attn_ln_b.data(), da, lc.x1.data(), l.attn_ln_w.data(),
                            lc.mean1.data(), lc.rstd1.data(), n, H);
         // x1 = Wo attn + bo + in
         detail::linear_backward(ctx, a.dattn.data(), gl.attn_out_w.data(), gl.attn_out_b.data(), dx1, lc.attn.data(),
-                                l.attn_out_w.data(), n, H, H, false);
+                                l.attn_out_w.data(), n, H, H, false, a.compute);
         detail::attention_by_gemm_backward(ctx, ad, a.dq.data(), a.dk.data(), a.dv.data(), a.dprobs.data(),
                                            a.dattn.data(), lc.probs.data(), lc.q.data(), lc.k.data(), lc.v.data());
         float* din = dh;  // dh is no longer needed: din = dx1 (residual) + dq Wq + dk Wk + dv Wv
-        detail::linear_backward(ctx, din, gl.q_w.data(), gl.q_b.data(), a.dq.data(), in, l.q_w.data(), n, H, H, false);
+        detail::linear_backward(ctx, din, gl.q_w.data(), gl.q_b.data(), a.dq.data(), in, l.q_w.data(), n, H, H, false, a.compute);
         add(ctx, din, din, dx1, n * H);
-        detail::linear_backward(ctx, din, gl.k_w.data(), gl.k_b.data(), a.dk.data(), in, l.k_w.data(), n, H, H, true);
-        detail::linear_backward(ctx, din, gl.v_w.data(), gl.v_b.data(), a.dv.data(), in, l.v_w.data(), n, H, H, true);
+        detail::linear_backward(ctx, din, gl.k_w.data(), gl.k_b.data(), a.dk.data(), in, l.k_w.data(), n, H, H, true, a.compute);
+        detail::linear_backward(ctx, din, gl.v_w.data(), gl.v_b.data(), a.dv.data(), in, l.v_w.data(), n, H, H, true, a.compute);
     }
     // embeddings: h0 = LN(word[ids] + position[t] + type[type_ids])
     const auto& e = p.embeddings;

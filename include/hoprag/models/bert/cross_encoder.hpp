@@ -164,6 +164,7 @@ struct cross_encoder_options {
     bool checkpointing = false;       ///< training: keep layer inputs only, recompute in backward
     bool train = true;                ///< allocate training buffers (false: inference only)
     std::uint64_t seed = 0;           ///< fresh head initialisation
+    dtype compute = dtype::f32;       ///< GEMM inputs of the encoder's linears (f32 / bf16 / f16, f32 accumulation)
 };
 
 template <class Context>
@@ -180,9 +181,12 @@ public:
                                " must be in [4, max_position_embeddings = " + std::to_string(config_.max_position_embeddings) + "]");
         if (options_.max_batch < 1) throw config_error("cross_encoder: max_batch must be >= 1");
         const std::int64_t T = options_.max_batch * options_.max_length;
+        check_compute_type(options_.compute, "cross_encoder");
         acts_ = allocate_activations(ctx, config_, T, options_.max_length);
+        acts_.compute = options_.compute;
         if (options_.train) {
             train_ = allocate_train_activations(ctx, config_, T, options_.max_length, options_.checkpointing);
+            train_.compute = options_.compute;
             grads_ = zero_cross_encoder_parameters(ctx, config_);
         }
         source_ = model_dir;

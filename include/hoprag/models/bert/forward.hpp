@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "hoprag/backend/buffer.hpp"
+#include "hoprag/backend/compute_gemm.hpp"
 #include "hoprag/backend/ops.hpp"
 #include "hoprag/core/error.hpp"
 #include "hoprag/kernels/pooling.hpp"
@@ -77,6 +78,7 @@ struct activations {
     buffer<Context, float> ffn_act;           // [max_tokens, I] gelu(ffn)
     buffer<Context, float> mean, rstd;        // [max_tokens] LayerNorm statistics
     buffer<Context, float> pooled;            // [max_tokens, H] pooled vectors (first batch rows)
+    dtype compute = dtype::f32;               // GEMM inputs of the six linears (backend/compute_gemm.hpp)
 };
 
 /// Activations for batches of at most max_tokens tokens (batch * seq) and seq <= max_seq.
@@ -112,12 +114,11 @@ inline std::int64_t activation_bytes(const config& c, std::int64_t max_tokens, s
 }
 
 namespace detail {
-/// y [rows, out] = x [rows, in] · W^T + b, W stored [out, in].
+/// y [rows, out] = x [rows, in] · W^T + b, W stored [out, in]; products in `compute`.
 template <class Context>
 void linear(Context& ctx, float* y, const float* x, const float* w, const float* b, std::int64_t rows,
-            std::int64_t in, std::int64_t out) {
-    gemm_desc d{.m = rows, .n = out, .k = in, .trans_b = true, .bias = b};
-    gemm(ctx, packed(d), x, w, y);
+            std::int64_t in, std::int64_t out, dtype compute = dtype::f32) {
+    compute_gemm(ctx, gemm_desc{.m = rows, .n = out, .k = in, .trans_b = true, .bias = b}, x, w, y, compute);
 }
 
 /// Self-attention by GEMMs: for each head h, scores[h, b] = scale · Q[b, :, h] K[b, :, h]^T
@@ -188,9 +189,9 @@ void forward(Context& ctx, const config& c, const parameters<Context>& p, activa
     attention_desc ad{.batch = batch, .q_len = seq, .kv_len = seq, .n_heads = c.num_heads,
                       .n_kv_heads = c.num_heads, .head_dim = c.head_dim(), .kv_valid = a.valid.data()};
     for (const auto& l : p.layers) {
-        detail::linear(ctx, a.q.data(), a.h.data(), l.q_w.data(), l.q_b.data(), n, H, H);
-        detail::linear(ctx, a.k.data(), a.h.data(), l.k_w.data(), l.k_b.data(), n, H, H);
-        detail::linear(ctx, a.v.data(), a.h.data(), l.v_w.data(), l.v_b.data(), n, H, H);
+        detail::linear(ctx, a.q.data(), a.h.data(), l.q_w.data(), l.q_b.data(), n, H, H, a.compute);
+        detail::linear(ctx, a.k.data(), a.h.data(), l.k_w.data(), l.k_b.data(), n, H, H, a.compute);
+        detail::linear(ctx, a.v.data(), a.h.data(), l.v_w.data(), l.v_b.data(), n, H, H, a.compute);
         if (path == attention_path::gemm)
             detail::attention_by_gemm(ctx, ad, a.attn.data(), a.probs.data(), a.q.data(), a.k.data(), a.v.data(),
                                       a.row_limit.data());
@@ -199,23 +200,23 @@ void forward(Context& ctx, const config& c, const parameters<Context>& p, activa
         if constexpr (fused_encoder_context<Context>) {
             // proj = (W_o attn + b_o) + h, a = LN(proj); ffn = W1 a + b1, ffn_act = gelu(ffn);
             // proj = (W2 ffn_act + b2) + a, h = LN(proj): the same values as below, fewer passes
-            detail::linear(ctx, a.proj.data(), a.attn.data(), l.attn_out_w.data(), l.attn_out_b.data(), n, H, H);
+            detail::linear(ctx, a.proj.data(), a.attn.data(), l.attn_out_w.data(), l.attn_out_b.data(), n, H, H, a.compute);
             residual_layernorm_forward(ctx, a.a.data(), a.mean.data(), a.rstd.data(), a.proj.data(), a.h.data(),
                                        nullptr, l.attn_ln_w.data(), l.attn_ln_b.data(), n, H, eps);
-            detail::linear(ctx, a.ffn.data(), a.a.data(), l.ffn_in_w.data(), nullptr, n, H, I);
+            detail::linear(ctx, a.ffn.data(), a.a.data(), l.ffn_in_w.data(), nullptr, n, H, I, a.compute);
             bias_gelu_forward(ctx, a.ffn_act.data(), a.ffn.data(), l.ffn_in_b.data(), n, I, act);
-            detail::linear(ctx, a.proj.data(), a.ffn_act.data(), l.ffn_out_w.data(), nullptr, n, I, H);
+            detail::linear(ctx, a.proj.data(), a.ffn_act.data(), l.ffn_out_w.data(), nullptr, n, I, H, a.compute);
             residual_layernorm_forward(ctx, a.h.data(), a.mean.data(), a.rstd.data(), a.proj.data(), a.a.data(),
                                        l.ffn_out_b.data(), l.ffn_ln_w.data(), l.ffn_ln_b.data(), n, H, eps);
             continue;
         }
-        detail::linear(ctx, a.proj.data(), a.attn.data(), l.attn_out_w.data(), l.attn_out_b.data(), n, H, H);
+        detail::linear(ctx, a.proj.data(), a.attn.data(), l.attn_out_w.data(), l.attn_out_b.data(), n, H, H, a.compute);
         add(ctx, a.proj.data(), a.proj.data(), a.h.data(), n * H);
         layernorm_forward(ctx, a.a.data(), a.mean.data(), a.rstd.data(), a.proj.data(), l.attn_ln_w.data(),
                           l.attn_ln_b.data(), n, H, eps);
-        detail::linear(ctx, a.ffn.data(), a.a.data(), l.ffn_in_w.data(), l.ffn_in_b.data(), n, H, I);
+        detail::linear(ctx, a.ffn.data(), a.a.data(), l.ffn_in_w.data(), l.ffn_in_b.data(), n, H, I, a.compute);
         gelu_forward(ctx, a.ffn_act.data(), a.ffn.data(), n * I, act);
-        detail::linear(ctx, a.proj.data(), a.ffn_act.data(), l.ffn_out_w.data(), l.ffn_out_b.data(), n, I, H);
+        detail::linear(ctx, a.proj.data(), a.ffn_act.data(), l.ffn_out_w.data(), l.ffn_out_b.data(), n, I, H, a.compute);
         add(ctx, a.proj.data(), a.proj.data(), a.a.data(), n * H);
         layernorm_forward(ctx, a.h.data(), a.mean.data(), a.rstd.data(), a.proj.data(), l.ffn_ln_w.data(),
                           l.ffn_ln_b.data(), n, H, eps);

@@ -2,6 +2,10 @@
 // argument-dependent lookup, every op in namespace hoprag::cpu. Include this header to get them all.
 #pragma once
 
+#include <optional>
+
+#include "hoprag/backend/profile.hpp"
+
 #include "hoprag/cpu/adamw.hpp"
 #include "hoprag/cpu/attention.hpp"
 #include "hoprag/cpu/bf16_gemv.hpp"
@@ -23,6 +27,8 @@ namespace hoprag::cpu {
 struct backend {
     using context = cpu::context;
     static constexpr const char* name = "cpu";
+    /// The hardware profile this backend runs under: always cpu (f32).
+    static profile_info detect_profile() { return select_profile(std::nullopt); }
 };
 
 }  // namespace hoprag::cpu

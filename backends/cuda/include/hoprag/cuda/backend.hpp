@@ -23,6 +23,8 @@ namespace hoprag::cuda {
 struct backend {
     using context = cuda::context;
     static constexpr const char* name = "cuda";
+    /// The hardware profile of the GPU present (t4, a100 or h100; see cuda::detect_profile).
+    static profile_info detect_profile() { return cuda::detect_profile(); }
 };
 
 }  // namespace hoprag::cuda

@@ -4,17 +4,19 @@
 
 #include <cstdint>
 
+#include "hoprag/core/dtype.hpp"
 #include "hoprag/kernels/dropout.hpp"
 #include "hoprag/quant/nf4.hpp"
 
 namespace hoprag::cuda::detail {
 
-/// out[i] = element e0 + i of w (one thread per element).
+/// out[i] = element e0 + i of w, rounded to T (f32, bf16 or f16; one thread per element).
+template <class T>
 struct nf4_decode_fn {
     quant::nf4_view w;
     std::int64_t e0;
-    float* out;
-    __device__ void operator()(std::int64_t i) const { out[i] = quant::nf4_element(w, e0 + i); }
+    T* out;
+    __device__ void operator()(std::int64_t i) const { out[i] = from_float<T>(quant::nf4_element(w, e0 + i)); }
 };
 
 struct dropout_fn {
