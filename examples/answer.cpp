@@ -60,6 +60,9 @@ Prompt and generation:
                         lowest-ranked non-gold first; answer at the budget the adapter was
                         trained at (default 640, hoprag-train-generator's)
   --max-new-tokens N    generated tokens at most (default 32)
+  --profile P           auto|cpu|t4|a100|a100-80|h100: GEMM type with --compute auto (cpu f32,
+                        t4 f16, a100/h100 bf16); auto: the GPU present  [auto]
+  --compute T           f32|bf16|f16|auto: the block linears multiply in T  [auto]
   --help                show this text
 Output: the last line of stdout is {"questions", "answered", "insufficient", "mean_latency_s",
 "prompt_tokens_mean", "dropped_passages", "metrics": {em, f1, sp_f1, joint_f1, ...} (when the

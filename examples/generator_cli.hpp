@@ -1,5 +1,6 @@
 // Shared option handling of hoprag-answer and hoprag-pipeline: the generator flags (model, quant,
-// adapter or artifact store, prompt format and budgets), the question flags (--questions, --split,
+// adapter or artifact store, prompt format and budgets, --profile / --compute for the block
+// linears' GEMM type), the question flags (--questions, --split,
 // --limit), and the dispatch from --quant and the adapter flags to generator<Quant, Adapter,
 // Backend> (the only place these strings select types, at the program's edge).
 #pragma once
@@ -17,6 +18,8 @@
 #include "hoprag/data/hotpotqa.hpp"
 #include "hoprag/tokenizers/load_tokenizer.hpp"
 #include "hoprag/train/artifact_store.hpp"
+#include "device_flag.hpp"
+#include "hoprag/backend/compute_gemm.hpp"
 #include "program_main.hpp"
 
 namespace cli {
@@ -25,7 +28,7 @@ namespace cli {
 using program_lora = hoprag::adapters::lora<16, 32>;
 
 struct generator_flags {
-    std::string model, quant = "nf4", adapter, artifacts, artifact_ref = "best", format = "chat";
+    std::string model, quant = "nf4", adapter, artifacts, artifact_ref = "best", format = "chat", profile = "auto", compute = "auto";
     std::size_t max_tokens = 640, max_new_tokens = 32;  // 640: the budget hoprag-train-generator trains at
 
     /// Consumes argv[i] (and its value) if it is a generator flag (`model_flag` names the model's
@@ -42,6 +45,8 @@ struct generator_flags {
         else if (a == "--artifacts") artifacts = value();
         else if (a == "--artifact-ref") artifact_ref = value();
         else if (a == "--format") format = value();
+        else if (a == "--profile") profile = value();
+        else if (a == "--compute") compute = value();
         else if (a == "--max-tokens") max_tokens = program::size_flag(a, value());
         else if (a == "--max-new-tokens") max_new_tokens = program::size_flag(a, value());
         else return false;
@@ -57,6 +62,17 @@ struct generator_flags {
             throw program::usage_error(e.what());
         }
         if (!adapter.empty() && !artifacts.empty()) throw program::usage_error("give --adapter or --artifacts, not both");
+        (void)program::device_profile<hoprag::cpu::backend>(profile);
+        if (compute != "auto") try {
+                (void)hoprag::parse_compute_type(compute);
+            } catch (const hoprag::config_error& e) {
+                throw program::usage_error("--compute: " + std::string(e.what()));
+            }
+    }
+    /// The block linears' compute type on Backend: --compute, or with auto the --profile's.
+    template <class Backend>
+    hoprag::dtype compute_type() const {
+        return compute == "auto" ? program::device_profile<Backend>(profile).compute_type : hoprag::parse_compute_type(compute);
     }
     hoprag::components::answer_options answer_options() const {
         hoprag::components::answer_options ao;
@@ -68,7 +84,8 @@ struct generator_flags {
 };
 
 /// Loads the generator of `flags` on `Backend` (an artifact store's adapter is fetched next to
-/// `out` as OUT.adapter) and returns f(generator, tokenizer, adapter description).
+/// `out` as OUT.adapter), sets its compute type (flags.compute_type) and returns f(generator,
+/// tokenizer, adapter description).
 template <class Backend, class F>
 decltype(auto) with_generator(const generator_flags& flags, const std::filesystem::path& out, F&& f) {
     namespace fs = std::filesystem;
@@ -91,6 +108,7 @@ decltype(auto) with_generator(const generator_flags& flags, const std::filesyste
             }
             g.load_adapter(dir);
         }
+        g.set_compute_type(flags.template compute_type<Backend>());
         return f(g, tok, adapter);
     };
     const bool adapted = !flags.adapter.empty() || !flags.artifacts.empty();

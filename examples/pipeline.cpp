@@ -64,7 +64,9 @@ Generation:
   --max-new-tokens N    generated tokens at most  [32]
 Other:
   --out PRED.json       official prediction file (written durably)
-  --profile cpu|auto    hardware profile; this build runs the CPU backend (fp32)  [auto]
+  --profile P           auto|cpu|t4|a100|a100-80|h100: the generator's GEMM type with --compute auto
+                        (cpu f32, t4 f16, a100/h100 bf16); auto: the GPU present  [auto]
+  --compute T           f32|bf16|f16|auto: the generator's block linears multiply in T  [auto]
   --device D            cpu|cuda|auto (auto: cuda when a GPU is present)  [auto]
   --help                show this text
 Last stdout line: {"questions", "profile", "rerank", "metrics": {em, f1, sp_em, sp_f1, joint_em,
@@ -79,7 +81,7 @@ struct options {
     cli::encoder_flags enc;
     cli::generator_flags gen;
     cli::question_flags questions;
-    std::string index, reranker, out, profile = "auto";
+    std::string index, reranker, out;
     std::vector<std::string> corpus;
     components::pipeline_options p;
     bool no_rerank = false, fusion = false, rerank_top_set = false;
@@ -111,7 +113,6 @@ options parse(int argc, char** argv) {
         else if (a == "--rerank-max-length") o.rerank_max_length = program::integer_flag(a, value());
         else if (a == "--keep") o.p.keep = program::size_flag(a, value());
         else if (a == "--out") o.out = value();
-        else if (a == "--profile") o.profile = value();
         else throw usage_error("unknown option " + a);
     }
     if (o.enc.model.empty()) throw usage_error("--encoder DIR is required");
@@ -126,8 +127,6 @@ options parse(int argc, char** argv) {
     if (o.p.keep > 64) throw usage_error("--keep must be at most 64");
     o.stage.check(!o.index.empty());
     if (!o.rerank_top_set) o.p.rerank_top = o.p.k;
-    if (o.profile != "auto" && o.profile != "cpu")
-        throw usage_error("--profile " + o.profile + ": this build of hoprag-pipeline runs the CPU backend only; use cpu or auto");
     o.p.answer = o.gen.answer_options();
     return o;
 }
@@ -140,7 +139,7 @@ nlohmann::ordered_json answer_all(const options& o, const std::vector<data::hotp
         std::cerr << prog << ": [" << i + 1 << "/" << records.size() << "] " << records[i].id << " " << a.latency_line() << ": " << a.result.line << "\n";
     });
     eval::write_hotpot_predictions(o.out, tally.answers.pred);
-    nlohmann::ordered_json out{{"questions", records.size()}, {"profile", "cpu"}, {"retrieval", o.index.empty() ? "own_paragraphs" : o.index},
+    nlohmann::ordered_json out{{"questions", records.size()}, {"retrieval", o.index.empty() ? "own_paragraphs" : o.index},
                                {"k", o.p.k}, {"hops", o.stage.hops}, {"bm25_weight", o.stage.bm25_weight}, {"rerank", o.no_rerank ? "none" : o.reranker + (o.fusion ? " (fusion)" : "")}, {"keep", o.p.keep},
                                {"generator", o.gen.model}, {"quant", o.gen.quant}};
     out.update(tally.summary(records));
@@ -168,6 +167,8 @@ nlohmann::ordered_json run(const options& o) {
                     comp::pipeline p(retriever, reranker, g, tok, o.p);
                     auto out = answer_all(o, records, p);
                     out["adapter"] = adapter;
+                    out["profile"] = std::string(program::device_profile<B>(o.gen.profile).name);
+                    out["compute"] = std::string(dtype_name(g.compute_type()));
                     return out;
                 };
                 if (o.no_rerank) {

@@ -58,7 +58,10 @@ QLoRA fine-tuning of generator<nf4, lora<16, 32, all-linear>> on HotpotQA with c
   --max-grad-norm X     global-norm clipping (0: off)  [1.0]
   --loss-scale S        dynamic loss scaling from scale S (the fp16 recipe): gradients of S * loss,
                         a step with inf/NaN gradients is skipped and logged and S halves, S doubles
-                        after 2000 good steps; checkpointed (0: off)  [0]
+                        after 2000 good steps; checkpointed (0: off; with f16 compute 65536)  [0]
+  --compute T           f32|bf16|f16: type the block linears' GEMM inputs are rounded to (f32
+                        accumulation; activations, adapters, optimiser stay f32); auto: the
+                        profile's (cpu f32, t4 f16, a100/h100 bf16)  [auto]
   --max-tokens N        tokens per example (prompt + target + end); passages dropped to fit, the
                         curriculum's least wanted first; train at the budget you answer with  [640]
   --passages N          passages per bundle  [10]
@@ -71,8 +74,8 @@ QLoRA fine-tuning of generator<nf4, lora<16, 32, all-linear>> on HotpotQA with c
   --session-steps N     stop cleanly (saved, resumable) after N optimiser steps in this session;
                         unlike --max-steps it leaves the schedule alone (0: off)  [0]
   --device D            cpu|cuda|auto (auto: cuda when a GPU is present)  [auto]
-  --profile P           cpu|auto (training computes in f32 on either device)  [auto];
-                        with --plan also t4|a100|h100
+  --profile P           auto|cpu|t4|a100|a100-80|h100: mixed precision (--compute auto) and, with
+                        --plan, the memory budget; auto: the GPU present (cpu without)  [auto]
   --checkpointing B     true|false: keep layer inputs only, recompute blocks in backward  [true]
   --plan                print the memory plan (train::plan_memory) of this run — base, profile,
                         seq = --max-tokens, batch 1, NF4 + LoRA r16 all-linear, checkpointing —
@@ -109,11 +112,10 @@ void parse_args(int argc, char** argv, components::generator_train_config& t, ru
     train_cli::parse_config_and_flags(argc, argv, t, r);
     if (r.model.empty()) throw usage_error("--model PATH is required");
     if (r.out.empty() && !plan) throw usage_error("--out DIR is required");
+    (void)program::device_profile<cpu::backend>(r.profile);  // a bad name is bad usage before anything loads
     if (plan) {
-        if (r.profile != "auto" && r.profile != "cpu" && r.profile != "t4" && r.profile != "a100" && r.profile != "h100")
-            throw usage_error("--profile must be auto, cpu, t4, a100 or h100, got '" + r.profile + "'");
         if (!(r.plan_memory_gib >= 0)) throw usage_error("--plan-memory-gib must be >= 0");
-        r.profile = r.profile == "t4" || r.profile == "a100" || r.profile == "h100" ? r.profile : "cpu";
+        if (r.profile == "auto") r.profile = "cpu";
     }
     if (r.max_steps < 0 || r.session_steps < 0 || r.save_steps < 1 || r.eval_steps < 1 || r.keep_last < 1)
         throw usage_error("need --max-steps, --session-steps >= 0 and --save-steps, --eval-steps, --keep-last >= 1");
@@ -122,9 +124,6 @@ void parse_args(int argc, char** argv, components::generator_train_config& t, ru
     } catch (const config_error& e) {
         throw usage_error(e.what());
     }
-    if (!plan && r.profile != "auto" && r.profile != "cpu")
-        throw usage_error("--profile " + r.profile + ": training computes in f32 on either backend (the fp16/bf16 profiles are not "
-                          "implemented yet); use auto or cpu, or --plan to see that profile's plan");
 }
 
 /// --plan: the memory plan of this run's training step; stderr table, stdout JSON, throws when it does not fit.
@@ -156,18 +155,21 @@ int run(int argc, char** argv) {
     parse_args(static_cast<int>(args.size()), args.data(), tc, rc, plan);
     if (plan) return print_plan(tc, rc);
     return program::run_on_device<true>("hoprag-train-generator", rc.device, [&]<class Backend>() {
-        components::generator_task<components::generator<quant::nf4, adapters::lora<16, 32>, Backend>> task(tc, rc.model, rc.max_steps,
-                                                                                                          rc.checkpointing);
+        const profile_info prof = program::device_profile<Backend>(rc.profile);
+        components::generator_task<components::generator<quant::nf4, adapters::lora<16, 32>, Backend>> task(
+            train::with_precision(tc, prof), rc.model, rc.max_steps, rc.checkpointing);
+        const auto& settled = task.config();
         std::fprintf(stderr, "hoprag-train-generator: %zu training questions, %zu held-out eval questions, %lld optimiser steps\nhoprag-train-generator: %s\n",
                      task.training_questions(), task.eval_questions(), static_cast<long long>(task.total_steps()), task.curriculum_note().c_str());
+        std::fprintf(stderr, "hoprag-train-generator: %s\n", program::precision_note(prof, Backend::name, settled.compute, settled.loss_scale).c_str());
         const train::loop_options lo{.out = rc.out, .artifact = "adapter", .best_metric = "eval_f1", .base_model = rc.model,
                                      .resume = rc.resume, .tensorboard = rc.tensorboard, .keep_last = rc.keep_last,
                                      .save_steps = rc.save_steps, .eval_steps = rc.eval_steps, .session_steps = rc.session_steps,
-                                     .time_limit = rc.time_limit, .skip_nonfinite = tc.loss_scale > 0,
-                                     .resume_hint = train::resume_command(argc, argv), .seed = static_cast<std::uint64_t>(tc.seed),
-                                     .initial_loss_scale = static_cast<float>(tc.loss_scale > 0 ? tc.loss_scale : 1.0),
+                                     .time_limit = rc.time_limit, .skip_nonfinite = settled.loss_scale > 0,
+                                     .resume_hint = train::resume_command(argc, argv), .seed = static_cast<std::uint64_t>(settled.seed),
+                                     .initial_loss_scale = static_cast<float>(settled.loss_scale > 0 ? settled.loss_scale : 1.0),
                                      .wandb_project = rc.wandb};
-        std::cout << train::run_training(task, lo, train::config_to_json(tc)).dump() << std::endl;
+        std::cout << train::run_training(task, lo, train::config_to_json(settled)).dump() << std::endl;
         return 0;
     });
 }

@@ -55,6 +55,12 @@ Fine-tunes a BERT cross-encoder on HotpotQA groups (1 gold paragraph + hard nega
   --seed S  --weight-decay X  --max-grad-norm X
   --checkpointing B     true|false: gradient checkpointing                  [false]
   --device D            cpu|cuda|auto (auto: cuda when a GPU is present)    [auto]
+  --profile P           auto|cpu|t4|a100|a100-80|h100: mixed precision of --compute auto
+                        (cpu f32, t4 f16, a100/h100 bf16); auto: the GPU present  [auto]
+  --compute T           f32|bf16|f16|auto: type the encoder's GEMM inputs are rounded to (f32
+                        accumulation; weights, gradients, AdamW stay f32)   [auto]
+  --loss-scale S        dynamic loss scaling from S: a step with inf/NaN gradients is skipped and
+                        logged, S halves, doubles after 2000 good steps (0: off; f16: 65536)  [0]
   --save-steps N        checkpoint every N steps (and at the end)           [50]
   --eval-steps N        held-out evaluation every N steps (and at the end)  [50]
   --eval-questions N    held-out questions evaluated during training        [60]
@@ -71,28 +77,34 @@ Last stdout line: {"steps":..,"final_loss":..,"best_eval_mrr":..,"artifact":"rer
 
 /// Run control (not hashed).
 struct run_config {
-    std::string out, time_limit, device = "auto";
+    std::string out, time_limit, device = "auto", profile = "auto";
     bool resume = false, tensorboard = true;
     std::int64_t max_steps = 0, save_steps = 50, eval_steps = 50, eval_questions = 60, eval_top = 20, keep_last = 2,
                  step_sleep_ms = 0;
     std::string wandb;
-    static constexpr std::array<std::string_view, 13> field_names{"out",       "time_limit", "device",     "resume",
+    static constexpr std::array<std::string_view, 14> field_names{"out",       "time_limit", "device",     "profile",    "resume",
                                                                   "tensorboard", "max_steps", "save_steps", "eval_steps",
                                                                   "eval_questions", "eval_top", "keep_last", "step_sleep_ms", "wandb"};
 };
 
 template <class Loss, class Backend>
 int train(const comp::reranker_train_config& tc, const run_config& rc, int argc, char** argv) {
-    comp::reranker_task<Loss, Backend> task(tc, {.max_steps = rc.max_steps, .eval_questions = rc.eval_questions, .eval_top = rc.eval_top, .out = rc.out});
+    const profile_info prof = program::device_profile<Backend>(rc.profile);
+    comp::reranker_task<Loss, Backend> task(train::with_precision(tc, prof),
+                                            {.max_steps = rc.max_steps, .eval_questions = rc.eval_questions, .eval_top = rc.eval_top, .out = rc.out});
+    const auto& settled = task.config();
     std::fprintf(stderr, "hoprag-train-reranker: %s\n", task.summary().c_str());
+    std::fprintf(stderr, "hoprag-train-reranker: %s\n", program::precision_note(prof, Backend::name, settled.compute, settled.loss_scale).c_str());
     if (task.head_fresh()) std::fprintf(stderr, "hoprag-train-reranker: pooler/classifier not in %s: initialised fresh\n", tc.model.c_str());
     const train::loop_options lo{.out = rc.out, .artifact = "reranker-checkpoint", .best_metric = "eval_mrr",
                                  .base_model = fs::path(tc.model).filename().string(), .compress = false, .resume = rc.resume,
                                  .tensorboard = rc.tensorboard, .keep_last = rc.keep_last, .save_steps = rc.save_steps,
-                                 .eval_steps = rc.eval_steps, .time_limit = rc.time_limit, .end_name = "done",
+                                 .eval_steps = rc.eval_steps, .time_limit = rc.time_limit, .skip_nonfinite = settled.loss_scale > 0, .end_name = "done",
                                  .resume_hint = train::resume_command(argc, argv), .step_sleep_ms = rc.step_sleep_ms,
-                                 .seed = static_cast<std::uint64_t>(tc.seed), .wandb_project = rc.wandb};
-    auto res = train::run_training(task, lo, train::config_to_json(tc));
+                                 .seed = static_cast<std::uint64_t>(tc.seed),
+                                 .initial_loss_scale = static_cast<float>(settled.loss_scale > 0 ? settled.loss_scale : 1.0),
+                                 .wandb_project = rc.wandb};
+    auto res = train::run_training(task, lo, train::config_to_json(settled));
     task.export_model(fs::path(rc.out) / "model");
     res["model"] = (fs::path(rc.out) / "model").string();
     std::cout << res.dump() << std::endl;

@@ -1,4 +1,5 @@
-// The trainers and answering programs with --device cuda against --device cpu, same seed and data:
+// The trainers and answering programs with --device cuda against --device cpu, same seed and data
+// (trainers at --compute f32, and the generator's trainer also under --profile t4 on both):
 // hoprag-train-generator (QLoRA on a tiny random Llama, 3 steps: final loss and every adapter
 // tensor), hoprag-generate (greedy tokens, f32 and NF4 bases), hoprag-answer (the answers and
 // metrics of 2 held-out questions), hoprag-train-reranker (4 steps on a tiny cross-encoder: loss and
@@ -70,12 +71,12 @@ TEST_CASE("hoprag-train-generator, hoprag-generate and hoprag-answer on cuda equ
     const auto data = test::tiny_qa_data("cuda-programs-data");
     const std::string train_args = "--model '" + model.string() + "' --train '" + data.first.string() + "' --dev '" + data.second.string() +
                                    "' --format plain --max-tokens 320 --passages 3 --accumulation 4 --max-steps 3 --warmup-steps 1 --lr 0.01"
-                                   " --eval-steps 100 --save-steps 100 --eval-questions 2 --max-new-tokens 2 --no-tensorboard --seed 5 --out ";
+                                   " --eval-steps 100 --save-steps 100 --eval-questions 2 --max-new-tokens 2 --no-tensorboard --seed 5 ";
     std::vector<result> trained;
     std::vector<fs::path> adapters;
     for (const std::string device : {"cpu", "cuda"}) {
         const auto out = test::fresh_dir("cuda-programs-train-" + device);
-        trained.push_back(run("hoprag-train-generator", train_args + "'" + out.string() + "'", device, "train"));
+        trained.push_back(run("hoprag-train-generator", train_args + "--compute f32 --out '" + out.string() + "'", device, "train"));
         INFO(device << ": " << trained.back().err);
         REQUIRE(trained.back().code == 0);
         const train::artifact_store store(out / "artifacts");
@@ -86,6 +87,18 @@ TEST_CASE("hoprag-train-generator, hoprag-generate and hoprag-answer on cuda equ
     CHECK(trained[1].last.at("steps") == 3);
     CHECK(trained[1].last.at("final_loss").get<double>() == Approx(trained[0].last.at("final_loss").get<double>()).epsilon(1e-3));
     require_same_tensors(adapters[0], adapters[1], 1e-3, 1e-5);
+
+    // the t4 profile on both: f16 GEMMs with dynamic loss scaling, the cpu run as the reference
+    std::vector<result> t4;
+    for (const std::string device : {"cpu", "cuda"}) {
+        const auto out = test::fresh_dir("cuda-programs-train-t4-" + device);
+        t4.push_back(run("hoprag-train-generator", train_args + "--profile t4 --out '" + out.string() + "'", device, "train-t4"));
+        INFO(device << ": " << t4.back().err);
+        REQUIRE(t4.back().code == 0);
+        CHECK(t4.back().err.find("profile t4 on " + device + ": GEMMs in f16, loss scaling from 65536") != std::string::npos);
+    }
+    CHECK(t4[1].last.at("skipped_steps") == t4[0].last.at("skipped_steps"));
+    CHECK(t4[1].last.at("final_loss").get<double>() == Approx(t4[0].last.at("final_loss").get<double>()).epsilon(1e-2));
 
     // greedy generation, f32 and NF4 bases, with the cpu-trained adapter
     const auto prompts = test::fresh_dir("cuda-programs-prompts") / "p.jsonl";
@@ -105,7 +118,7 @@ TEST_CASE("hoprag-train-generator, hoprag-generate and hoprag-answer on cuda equ
     }
 
     // answering the 2 held-out dev questions over their own paragraphs
-    const std::string answer_args = "--model '" + model.string() + "' --quant nf4 --format plain --max-tokens 320 --max-new-tokens 4 --split heldout "
+    const std::string answer_args = "--model '" + model.string() + "' --quant nf4 --compute f32 --format plain --max-tokens 320 --max-new-tokens 4 --split heldout "
                                     "--questions '" + data.second.string() + "' --out ";
     std::vector<result> answered;
     std::vector<nlohmann::json> predictions;
@@ -143,7 +156,7 @@ TEST_CASE("hoprag-train-reranker and hoprag-rerank on cuda equal their cpu runs"
     }
     const std::string train_args = "--model '" + model.string() + "' --train '" + (dir / "q.jsonl").string() + "' --retrieval '" +
                                    (dir / "r.jsonl").string() + "' --max-length 64 --batch 4 --negatives 1 --lr 1e-3 --max-steps 4 --save-steps 100"
-                                   " --no-tensorboard --seed 3 --out ";
+                                   " --no-tensorboard --seed 3 --compute f32 --out ";
     std::vector<result> trained;
     for (const std::string device : {"cpu", "cuda"}) {
         trained.push_back(run("hoprag-train-reranker", train_args + "'" + (dir / device).string() + "'", device, "train-reranker"));

@@ -72,6 +72,8 @@ TEST_CASE("hoprag-answer answers 2 questions with SmolLM2 and writes official pr
 
     CHECK(run_command((bin / "hoprag-answer").string() + " --questions x --out y 2>/dev/null") == 2);  // no --model
     CHECK(run_command((bin / "hoprag-answer").string() + " --model m --questions x --out y --quant q4 2>/dev/null") == 2);
+    CHECK(run_command((bin / "hoprag-answer").string() + " --model m --questions x --out y --compute f8 2>/dev/null") == 2);
+    CHECK(run_command((bin / "hoprag-answer").string() + " --model m --questions x --out y --profile tpu 2>/dev/null") == 2);
     CHECK(run_command((bin / "hoprag-answer").string() + " --model '" + model + "' --questions '" + (dir / "missing.jsonl").string() +
               "' --out '" + (dir / "p2.json").string() + "' 2> '" + (dir / "err2.txt").string() + "'") == 1);
     const auto err = lines_of(dir / "err2.txt");

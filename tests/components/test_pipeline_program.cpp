@@ -72,6 +72,7 @@ TEST_CASE("hoprag-pipeline: retrieve -> rerank -> generate -> metrics on 2 quest
     CHECK(s.at("keep") == 3);
     CHECK(s.at("rerank") == rr.string());
     CHECK(s.at("profile") == "cpu");
+    CHECK(s.at("compute") == "f32");
     for (const char* k : {"em", "f1", "sp_f1", "joint_f1"}) CHECK(s.at("metrics").contains(k));
     CHECK(s.contains("supported_answer_rate"));
     REQUIRE(s.at("per_question").size() == 2);
@@ -161,7 +162,8 @@ TEST_CASE("hoprag-pipeline: retrieve -> rerank -> generate -> metrics on 2 quest
         CHECK(test::run_command(p + common + " --no-rerank --reranker r --out x 2>/dev/null") == 2);
         CHECK(test::run_command(p + common + " --no-rerank --hops 2 --out x 2>/dev/null") == 2);  // two hops need an index
         CHECK(test::run_command(p + " --model m --no-rerank 2>/dev/null") == 2);
-        CHECK(test::run_command(p + common + " --no-rerank --out x --profile t4 2>/dev/null") == 2);
+        CHECK(test::run_command(p + common + " --no-rerank --out x --profile tpu 2>/dev/null") == 2);
+        CHECK(test::run_command(p + common + " --no-rerank --out x --compute f8 2>/dev/null") == 2);
         CHECK(test::run_command(p + common + " --no-rerank --out x --index i.idx 2>/dev/null") == 2);  // no --corpus
         CHECK(test::run_command(p + common + " --no-rerank --fusion --out x 2>/dev/null") == 2);
         CHECK(test::run_command(p + " --help > /dev/null") == 0);

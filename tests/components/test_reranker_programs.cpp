@@ -5,6 +5,7 @@
 // top N reordered by score and reports retriever vs reranker metrics; bad usage exits 2.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -122,6 +123,32 @@ TEST_CASE("hoprag-train-reranker resumed mid-epoch ends with the same weights", 
         ++lines;
     }
     CHECK(lines == 8);
+}
+
+TEST_CASE("hoprag-train-reranker --profile t4: f16 linears with dynamic loss scaling, close to f32", "[reranker][programs][mixed]") {
+    const auto dir = test::fresh_dir("train-reranker-t4");
+    const auto model = test::tiny_model("train-reranker-t4-model", false, 1, 30522);
+    write_data(dir);
+    const std::string base = program("hoprag-train-reranker").string() + " --model " + model.string() + " --train " +
+                             (dir / "q.jsonl").string() + " --retrieval " + (dir / "r.jsonl").string() +
+                             " --max-length 32 --batch 4 --negatives 1 --lr 1e-3 --epochs 1 --max-steps 4 --no-tensorboard --seed 3";
+    const auto f32 = run(base + " --profile cpu --out " + (dir / "f32").string(), dir);
+    REQUIRE(f32.status == 0);
+    const auto t4 = run(base + " --profile t4 --out " + (dir / "t4").string(), dir);
+    const std::string err = test::slurp(dir / "stderr.txt");
+    INFO(err);
+    REQUIRE(t4.status == 0);
+    CHECK(err.find("profile t4 on cpu: GEMMs in f16, loss scaling from 65536") != std::string::npos);
+    const auto a = nlohmann::json::parse(f32.last_line), b = nlohmann::json::parse(t4.last_line);
+    CHECK(b.at("skipped_steps") == 0);
+    CHECK(b.at("final_loss") != a.at("final_loss"));
+    CHECK(std::abs(b.at("final_loss").get<double>() - a.at("final_loss").get<double>()) < 0.05 * a.at("final_loss").get<double>());
+    std::size_t scaled = 0;
+    std::ifstream in(dir / "t4" / "metrics.jsonl");
+    for (std::string line; std::getline(in, line);)
+        if (const auto j = nlohmann::json::parse(line); j.contains("loss_scale")) scaled += j.at("loss_scale") == 65536.0;
+    CHECK(scaled == 4);
+    CHECK(run(base + " --compute f8 --out " + (dir / "bad").string(), dir).status == 2);
 }
 
 TEST_CASE("score fusion: trained w is checkpointed (resume is bit-identical) and hoprag-rerank --fusion uses it", "[reranker][programs][fusion]") {

@@ -9,9 +9,11 @@
 // paragraphs. Examples are visited in train::epoch_order (stream 2000 + epoch), batch 1 with
 // --accumulation micro-batches per optimiser step, so a step ends at a window boundary and a
 // checkpoint never holds partial gradients. AdamW + warm-up/cosine + global-norm clipping on every
-// LoRA A and B; with --loss-scale S > 0, dynamic loss scaling (train/loss_scaler.hpp; its state in
-// the checkpointed training state): a window with inf/NaN gradients is dropped, the loop skips
-// and logs the step, and the scale adapts. Evaluation: greedy answers to the first
+// LoRA A and B. Mixed precision by profile (train/precision.hpp): the block linears multiply in the
+// compute type (--compute, default the profile's: f32 on cpu, f16 on t4, bf16 on a100 / h100);
+// with --loss-scale S > 0 (on by default for f16), dynamic loss scaling (train/loss_scaler.hpp;
+// its state in the checkpointed training state): a window with inf/NaN gradients is dropped, the
+// loop skips and logs the step, and the scale adapts. Evaluation: greedy answers to the first
 // --eval-questions held-out questions with their ranked passages (--eval-retrieval; `best` is
 // then chosen on retrieved contexts) or their own paragraphs: "eval_f1", "eval_em", "eval_sp_f1",
 // "eval_joint_f1", the supported-answer and citation-precision rates and the abstention count.
@@ -34,6 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hoprag/adapters/lora_grads.hpp"
+#include "hoprag/backend/compute_gemm.hpp"
 #include "hoprag/components/answer_tally.hpp"
 #include "hoprag/components/answerer.hpp"
 #include "hoprag/components/curriculum.hpp"
@@ -51,6 +54,7 @@
 #include "hoprag/train/gradients.hpp"
 #include "hoprag/train/loop.hpp"
 #include "hoprag/train/loss_scaler.hpp"
+#include "hoprag/train/precision.hpp"
 #include "hoprag/train/peak_memory.hpp"
 #include "hoprag/train/schedule.hpp"
 
@@ -68,12 +72,14 @@ struct generator_train_config {
     std::int64_t seed = 0, epochs = 2, accumulation = 8, warmup_steps = 10, max_tokens = 640, passages = 10;
     double forced_epochs = 0.5, mix_epochs = 1.0;  ///< curriculum: gold forced, then mixed, then pure retrieval
     double lr = 5e-4, weight_decay = 0.01, max_grad_norm = 1.0;
-    double loss_scale = 0;       ///< > 0: dynamic loss scaling from this scale (fp16 training); 0: off
+    double loss_scale = 0;       ///< > 0: dynamic loss scaling from this scale; 0: off (f16 compute: on from 2^16)
+    std::string compute = "auto";  ///< GEMM inputs of the block linears: f32, bf16, f16, or auto (the profile's)
     std::string format = "chat";
     std::int64_t eval_questions = 16, max_new_tokens = 24;
-    static constexpr std::array<std::string_view, 22> field_names{
-        "train",         "dev",       "retrieval", "eval_retrieval", "corpus", "unit", "dev_training", "seed",         "epochs",       "accumulation", "warmup_steps", "max_tokens",
-        "passages",      "forced_epochs", "mix_epochs", "lr",        "weight_decay", "max_grad_norm", "loss_scale", "format", "eval_questions", "max_new_tokens"};
+    static constexpr std::array<std::string_view, 23> field_names{
+        "train",  "dev",       "retrieval",      "eval_retrieval", "corpus",        "unit",       "dev_training", "seed",
+        "epochs", "accumulation", "warmup_steps", "max_tokens",     "passages",      "forced_epochs", "mix_epochs", "lr",
+        "weight_decay", "max_grad_norm", "loss_scale", "compute", "format", "eval_questions", "max_new_tokens"};
     static constexpr std::array<std::string_view, 4> list_fields{"train", "retrieval", "corpus", "dev"};
 };
 
@@ -83,7 +89,7 @@ inline void validate(const generator_train_config& c) {
         c.max_new_tokens < 1 || !(c.lr > 0))
         throw config_error("need --epochs, --accumulation, --passages, --eval-questions, --max-new-tokens >= 1, --max-tokens >= 16, --lr > 0");
     if (!(c.forced_epochs >= 0) || !(c.mix_epochs >= 0)) throw config_error("need --forced-epochs and --mix-epochs >= 0");
-    if (!(c.loss_scale >= 0) || !std::isfinite(c.loss_scale)) throw config_error("need a finite --loss-scale >= 0 (0: off)");
+    train::validate_precision(c.compute, c.loss_scale);
     data::prompt_options po;
     data::set_format(po, c.format);
     (void)data::parse_passage_unit(c.unit);
@@ -97,7 +103,7 @@ public:
     using context = typename Generator::context;
 
     generator_task(const generator_train_config& tc, const std::filesystem::path& model, std::int64_t max_steps, bool checkpointing)
-        : tc_((validate(tc), tc)), model_path_(model), checkpointing_(checkpointing), ctx_(static_cast<std::uint64_t>(tc.seed)),
+        : tc_((validate(tc), train::with_precision(tc, Generator::backend_policy::detect_profile()))), model_path_(model), checkpointing_(checkpointing), ctx_(static_cast<std::uint64_t>(tc.seed)),
           gen_(std::filesystem::is_directory(model) ? Generator::from_hf(ctx_, model, static_cast<std::uint64_t>(tc.seed))
                                                     : Generator::from_gguf(ctx_, model, static_cast<std::uint64_t>(tc.seed))),
           tok_(tokenizers::load_tokenizer(model)), grads_(adapters::make_lora_grad_set(ctx_, gen_.adapter())), opt_(ctx_, gen_.adapter(), grads_),
@@ -106,6 +112,7 @@ public:
         total_ = max_steps > 0 ? max_steps : steps_per_epoch * tc.epochs;
         const std::int64_t schedule_steps = std::max<std::int64_t>(1, total_);  // warm-up capped at the run's length
         sched_ = train::warmup_cosine_lr(static_cast<float>(tc.lr), std::min(tc.warmup_steps, schedule_steps), schedule_steps, 0.1f);
+        gen_.set_compute_type(parse_compute_type(tc_.compute));
         data::set_format(po_, tc.format);
         po_.max_tokens = static_cast<std::size_t>(tc.max_tokens);
         for (const auto& t : opt_.tensors()) specs_.push_back({t.name, shape{t.n}});
@@ -114,6 +121,8 @@ public:
     generator_task(const generator_task&) = delete;
     generator_task& operator=(const generator_task&) = delete;
 
+    /// The configuration as trained: validated, precision settled (train::with_precision).
+    const generator_train_config& config() const { return tc_; }
     std::size_t training_questions() const { return cur_.size(); }
     std::size_t eval_questions() const { return eval_set_.size(); }
     std::int64_t total_steps() const { return total_; }
@@ -161,14 +170,7 @@ public:
         }
         const float scale = scaling() ? st.scaler.scale : 1.0f;
         const auto rep = train::inspect_grads(ctx_, opt_.tensors(), scale, tc_.max_grad_norm, tc_.accumulation);
-        if (scaling()) {  // the scaler's state lives in the training state (checkpointed); the loop counts the skips
-            train::dynamic_loss_scaler sc(scaler_options());
-            sc.restore(st.scaler);
-            sc.update(rep.finite, st.step + 1);
-            const auto skipped = st.scaler.skipped_steps;
-            st.scaler = sc.state();
-            st.scaler.skipped_steps = skipped;
-        }
+        if (scaling()) train::advance_scaler(st.scaler, rep.finite, st.step + 1, train::scaler_options(tc_.loss_scale));
         if (!rep.finite) {  // nothing applied: the window's gradients are dropped
             adapters::zero_grads(ctx_, grads_);
             st.accum_done = 0;
@@ -182,9 +184,11 @@ public:
         st.accum_done = 0;
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const double tps = double(window_tokens) / secs;
-        return {.loss = window_loss / static_cast<double>(tc_.accumulation),
-                .values = {{"lr", lr}, {"grad_norm", rep.norm}, {"tokens_per_s", tps}, {"epoch", double(st.epoch)}, {"loss_scale", scale}},
-                .tokens_per_s = tps};
+        train::step_outcome r{.loss = window_loss / static_cast<double>(tc_.accumulation),
+                              .values = {{"lr", lr}, {"grad_norm", rep.norm}, {"tokens_per_s", tps}, {"epoch", double(st.epoch)}},
+                              .tokens_per_s = tps};
+        if (scaling()) r.values.emplace_back("loss_scale", scale);
+        return r;
     }
 
     /// Greedy answers to the held-out questions (their ranked passages with --eval-retrieval, else
@@ -215,10 +219,6 @@ public:
 
 private:
     bool scaling() const { return tc_.loss_scale > 0; }
-    train::loss_scaler_options scaler_options() const {
-        const auto s = static_cast<float>(tc_.loss_scale);
-        return {.initial_scale = s, .max_scale = std::max(s, 16777216.0f)};
-    }
 
     curriculum<annealed_mix> make_curriculum() {
         const auto dev = data::load_files(tc_.dev);

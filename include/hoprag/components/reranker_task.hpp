@@ -9,7 +9,10 @@
 // "retriever_weight"), so AdamW, the checkpoint and the exported model hold it like any other. Evaluation: the first `eval_questions`
 // held-out questions' top `eval_top` retrieved passages (or their own paragraphs) reranked;
 // "eval_mrr" (the best metric), "eval_both_at_2", "eval_both_at_8". On a new best the model is
-// exported to OUT/best-model.
+// exported to OUT/best-model. Mixed precision by profile (train/precision.hpp): the encoder's six
+// linears multiply in the compute type (--compute, default the profile's), forward and backward;
+// weights, gradients, AdamW state and activations stay f32; with --loss-scale (on by default for
+// f16) the dynamic loss scaler skips a step with inf/NaN gradients and adapts the scale.
 #pragma once
 
 #include <algorithm>
@@ -37,6 +40,7 @@
 #include "hoprag/train/gradients.hpp"
 #include "hoprag/train/loop.hpp"
 #include "hoprag/train/peak_memory.hpp"
+#include "hoprag/train/precision.hpp"
 #include "hoprag/train/schedule.hpp"
 
 namespace hoprag::components {
@@ -47,10 +51,12 @@ struct reranker_train_config {
     std::int64_t seed = 0, max_length = 256, batch = 32, negatives = 3, from_retrieval = 2, epochs = 2, max_questions = 0;
     double lr = 2e-5, warmup_ratio = 0.1, weight_decay = 0.01, max_grad_norm = 1.0, classifier_lr_scale = 1.0, fusion_weight = 0.0;
     bool checkpointing = false;
-    static constexpr std::array<std::string_view, 19> field_names{
+    double loss_scale = 0;         ///< > 0: dynamic loss scaling from this scale; 0: off (f16 compute: on from 2^16)
+    std::string compute = "auto";  ///< GEMM inputs of the encoder's linears: f32, bf16, f16, or auto (the profile's)
+    static constexpr std::array<std::string_view, 21> field_names{
         "model",  "train",     "dev",            "retrieval", "loss",          "seed",          "max_length",   "batch",        "negatives",
         "from_retrieval", "epochs", "max_questions", "lr",     "warmup_ratio", "weight_decay", "max_grad_norm", "classifier_lr_scale",
-        "fusion_weight", "checkpointing"};
+        "fusion_weight", "checkpointing", "loss_scale", "compute"};
 };
 
 /// Run control of a reranker fine-tune (not hashed: may change on resume).
@@ -68,6 +74,7 @@ inline void validate(const reranker_train_config& c) {
     if (c.batch < 2 || c.negatives < 1 || c.max_length < 8 || c.epochs < 1)
         throw config_error("need --batch >= 2, --negatives >= 1, --max-length >= 8, --epochs >= 1");
     if (c.fusion_weight != 0.0 && c.retrieval.empty()) throw config_error("--fusion-weight needs --retrieval (every pair needs its retriever score)");
+    train::validate_precision(c.compute, c.loss_scale);
 }
 
 template <class Loss, class Backend>
@@ -76,10 +83,10 @@ public:
     using context = typename Backend::context;
 
     reranker_task(const reranker_train_config& tc, const reranker_run_options& ro)
-        : tc_((validate(tc), tc)), ro_(ro), ctx_(static_cast<std::uint64_t>(tc.seed)),
+        : tc_((validate(tc), train::with_precision(tc, Backend::detect_profile()))), ro_(ro), ctx_(static_cast<std::uint64_t>(tc.seed)),
           rr_(ctx_, tc.model,
               {.max_length = tc.max_length, .max_batch = std::max<std::int64_t>(1 + tc.negatives, 8), .checkpointing = tc.checkpointing,
-               .seed = static_cast<std::uint64_t>(tc.seed)}),
+               .seed = static_cast<std::uint64_t>(tc.seed), .compute = parse_compute_type(tc_.compute)}),
           adam_m_(models::bert::zero_cross_encoder_parameters(ctx_, rr_.model().model_config())),
           adam_v_(models::bert::zero_cross_encoder_parameters(ctx_, rr_.model().model_config())) {
         load_data();
@@ -131,24 +138,28 @@ public:
         const auto& order = order_.at(st.rng_seed, st.epoch, groups_.size());
         st.rng_counter = 1000 + static_cast<std::uint64_t>(st.epoch) + 1;
         models::bert::zero(ctx_, rr_.model().grads());
+        const float scale = scaling() ? st.scaler.scale : 1.0f;
         double loss = 0.0;
         for (std::int64_t g = 0; g < gps; ++g) {
-            loss += rr_.train_group(groups_[order[static_cast<std::size_t>(st.data_position + g)]]);
+            loss += rr_.train_group(groups_[order[static_cast<std::size_t>(st.data_position + g)]], scale);
             pairs_done_ += 1 + tc_.negatives;
         }
         loss /= static_cast<double>(gps);
         st.data_position += gps;
         const std::span<const train::adamw_tensor> all(tensors_);
-        const auto rep = train::inspect_grads(ctx_, all, 1.0f, tc_.max_grad_norm, gps);
-        if (!std::isfinite(loss) || !rep.finite) return {.loss = loss, .finite = false};
-        const std::int64_t step_no = st.step + 1;
-        const float lr = sched_.lr(st.step);
+        const auto rep = train::inspect_grads(ctx_, all, scale, tc_.max_grad_norm, gps);
+        if (scaling()) train::advance_scaler(st.scaler, rep.finite, st.step + 1, train::scaler_options(tc_.loss_scale));
+        if (!std::isfinite(loss) || !rep.finite) return {.loss = loss, .finite = false, .values = {{"loss_scale", scale}}};
+        const std::int64_t t = st.step - st.scaler.skipped_steps;  // skipped steps do not advance AdamW's t or the schedule
+        const std::int64_t step_no = t + 1;
+        const float lr = sched_.lr(t);
         const train::adamw_hparams hp{.weight_decay = static_cast<float>(tc_.weight_decay)};
         adamw_update(ctx_, all.first(all.size() - fast_), train::make_adamw_step(hp, step_no, lr, rep.grad_scale));
         adamw_update(ctx_, all.last(fast_), train::make_adamw_step(hp, step_no, lr * static_cast<float>(tc_.classifier_lr_scale), rep.grad_scale));
         const bool fusion = tc_.fusion_weight != 0.0;
         ++st.step;
         train::step_outcome r{.loss = loss, .values = {{"lr", lr}, {"grad_norm", rep.norm}, {"pairs_per_s", pairs_per_s()}, {"epoch", double(st.epoch)}}};
+        if (scaling()) r.values.emplace_back("loss_scale", scale);
         if (fusion) r.values.emplace_back("retriever_weight", rr_.retriever_weight());
         return r;
     }
@@ -180,7 +191,11 @@ public:
         return j;
     }
 
+    /// The configuration as trained: validated, precision settled (train::with_precision).
+    const reranker_train_config& config() const { return tc_; }
+
 private:
+    bool scaling() const { return tc_.loss_scale > 0; }
     std::int64_t groups_per_step() const { return std::max<std::int64_t>(1, tc_.batch / (1 + tc_.negatives)); }
     std::int64_t steps_per_epoch() const { return std::max<std::int64_t>(1, static_cast<std::int64_t>(groups_.size()) / groups_per_step()); }
     double pairs_per_s() const {
