@@ -5,8 +5,9 @@
 // `require_fits` refuses a plan that does not, naming its largest term. Every term carries the
 // formula it was computed from, so a user can check it by hand. Sizes follow the hoprag decoder
 // (models/llama/forward.hpp): attention keeps its probabilities [batch, heads, seq, seq] (no flash
-// attention), activations are stored in the profile's compute dtype, LoRA weights, gradients and
-// AdamW moments in fp32, logits in fp32.
+// attention); activations, LoRA weights, gradients, AdamW moments and logits are fp32 in memory and
+// the profile's compute type is the type the block linears' GEMM inputs are rounded to
+// (backend/compute_gemm.hpp).
 #pragma once
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include "hoprag/core/dtype.hpp"
 #include "hoprag/core/error.hpp"
 #include "hoprag/quant/nf4.hpp"
+#include "hoprag/quant/nf4_gemm.hpp"
 
 namespace hoprag::train {
 
@@ -120,22 +122,26 @@ concept decoder_shape = requires(const C& c, const std::string& origin) {
 /// The memory plan of decoder `c` on profile `p` for request `r`. Throws config_error for a
 /// non-positive seq/batch or rank, or an NF4 linear whose size is not a multiple of 64.
 ///
-/// Terms (s = dtype size of the profile's compute type; N = batch * seq tokens; L layers; H hidden;
+/// Terms (s = dtype size of the profile's compute type, the type of the GEMM inputs; activations,
+/// gradients and everything trained are f32 in memory; N = batch * seq tokens; L layers; H hidden;
 /// Q = heads * head_dim; K = kv_heads * head_dim; F FFN width; V vocab; nh heads; r rank):
-///  * base linears: NF4 per matrix n/2 + n/64 + 4 ceil(n/16384) + 4 bytes (~4.127 bits/param), or n * s
-///  * base embeddings, head and norms: (V H [+ V H untied] + (2L + 1) H) * s
-///  * adapters: P_lora * 4 (fp32 master weights) [+ P_lora * s compute copy when s < 4], P_lora = sum r (in + out)
+///  * base linears: NF4 per matrix n/2 + n/64 + 4 ceil(n/16384) + 4 bytes (~4.127 bits/param), or n * 4
+///  * base embeddings, head and norms: (V H [+ V H untied] + (2L + 1) H) * 4, plus with NF4 on the
+///    cpu profile the bf16 copy of the LM head V H * 2
+///  * adapters: P_lora * 4 (fp32), P_lora = sum r (in + out)
 ///  * gradients (training): P_lora * 4; optimiser (training): P_lora * 8 (AdamW m and v, fp32)
-///  * activations (training), per layer and token: A = (4H + 2Q + 2K + 3F + 7r) * s + 8 (the block's
+///  * activations (training), per layer and token: A = (4H + 2Q + 2K + 3F + 7r) * 4 + 8 (the block's
 ///    input, two normed inputs, q, k, v, attention output, residual, gate, up, SwiGLU output, the
-///    seven LoRA intermediates, two fp32 rstd), plus per layer and sequence nh * seq^2 * s attention
-///    probabilities. Without checkpointing: L (N A + batch nh seq^2 s). With checkpointing: the
-///    layer inputs L N H s plus one layer recomputed, N A + batch nh seq^2 s.
-///  * backward scratch (training): one layer's gradients in flight, N (2H + Q + 2K + 2F) s + batch nh seq^2 s
+///    seven LoRA intermediates, two rstd), plus per layer and sequence nh * seq^2 * 4 attention
+///    probabilities. Without checkpointing: L (N A + batch nh seq^2 4). With checkpointing: the
+///    layer inputs L N H 4 plus one layer recomputed, N A + batch nh seq^2 4.
+///  * backward scratch (training): one layer's gradients in flight, N (2H + Q + 2K + 2F) 4 + batch nh seq^2 4
 ///  * logits: training N V * 4 (fp32; the cross-entropy gradient overwrites them), inference batch V * 4
-///  * KV cache (inference): 2 L N K s. Inference activations: one layer's forward, N A + batch nh seq^2 s
-///  * workspace: cuBLASLt 32 MiB (GPU) plus, with NF4, dequantisation scratch of the largest linear
-///    in the compute dtype (GPU) — the CPU backend dequantises per block and needs none
+///  * KV cache (inference): 2 L N K 4. Inference activations: one layer's forward, N A + batch nh seq^2 4
+///  * workspace: cuBLASLt 32 MiB (GPU) plus the dequantise-GEMM's scratch: a decoded tile of the
+///    widest linear, min(out, tile rows) * in * s (tile rows: quant::nf4_tile_rows_gpu / _cpu; an
+///    unquantised base in a 16-bit compute type: its whole rounded copy), and with s < 4 the
+///    rounded GEMM input N * F * s
 ///  * reserve: CUDA context etc. (512 MiB on GPU profiles unless given)
 template <decoder_shape Config>
 memory_plan plan_memory(const Config& c, const profile_info& p, const memory_request& r) {
@@ -149,7 +155,7 @@ memory_plan plan_memory(const Config& c, const profile_info& p, const memory_req
     const std::int64_t F = c.intermediate_size, V = c.vocab_size, nh = c.num_heads, S = r.seq, B = r.batch, N = B * S;
     const std::int64_t rank = r.lora_rank;
     const u s = dtype_size(p.compute_type);
-    const bool training = r.mode == plan_mode::training;
+    const bool training = r.mode == plan_mode::training, nf4 = r.quant == plan_quant::nf4;
     const std::string ss = std::to_string(s);
 
     memory_plan plan;
@@ -160,16 +166,19 @@ memory_plan plan_memory(const Config& c, const profile_info& p, const memory_req
 
     // the seven block linears [out, in]
     const std::int64_t shapes[adapters::target_count][2] = {{Q, H}, {K, H}, {K, H}, {H, Q}, {F, H}, {F, H}, {H, F}};
-    u linear_bytes = 0, largest_linear = 0;
-    std::int64_t linear_params = 0, lora_per_layer = 0, lora_targets = 0;
+    const std::int64_t tile_rows = p.gpu ? quant::nf4_tile_rows_gpu : quant::nf4_tile_rows_cpu;
+    u linear_bytes = 0, largest_linear = 0, largest_tile = 0;
+    std::int64_t linear_params = 0, lora_per_layer = 0, lora_targets = 0, widest = 0;
     for (std::size_t t = 0; t < adapters::target_count; ++t) {
         const std::int64_t n = shapes[t][0] * shapes[t][1];
-        if (r.quant == plan_quant::nf4 && n % quant::nf4_block != 0)
+        if (nf4 && n % quant::nf4_block != 0)
             throw config_error("plan_memory: the " + std::string(adapters::peft_module_names[t]) + " matrix has " + std::to_string(n) +
                                " weights, not a multiple of the NF4 block size 64");
         linear_params += n;
-        linear_bytes += r.quant == plan_quant::nf4 ? detail::nf4_matrix_bytes(n) : z(n) * s;
+        linear_bytes += nf4 ? detail::nf4_matrix_bytes(n) : z(n) * 4;
         largest_linear = std::max(largest_linear, z(n));
+        largest_tile = std::max(largest_tile, z(std::min(shapes[t][0], tile_rows) * shapes[t][1]));
+        widest = std::max({widest, shapes[t][0], shapes[t][1]});
         if (rank > 0 && r.lora_targets.contains(adapters::all_target_list[t])) {
             lora_per_layer += rank * (shapes[t][0] + shapes[t][1]);
             ++lora_targets;
@@ -179,49 +188,50 @@ memory_plan plan_memory(const Config& c, const profile_info& p, const memory_req
     plan.parameters = L * linear_params + other_params;
     plan.adapter_parameters = L * lora_per_layer;
     const u P = z(plan.adapter_parameters);
+    const u head16 = nf4 && !p.gpu ? z(V * H) * 2 : 0;  // the CPU NF4 generator's bf16 LM head copy
 
     add("base linears", z(L) * linear_bytes,
-        r.quant == plan_quant::nf4 ? std::to_string(L * linear_params) + " params as NF4 + double-quantised absmax (~4.127 bits/param)"
-                                   : std::to_string(L * linear_params) + " params x " + ss + " B");
-    add("base embeddings, head, norms", z(other_params) * s, std::to_string(other_params) + " params x " + ss + " B");
+        nf4 ? std::to_string(L * linear_params) + " params as NF4 + double-quantised absmax (~4.127 bits/param)"
+            : std::to_string(L * linear_params) + " params x 4 B");
+    add("base embeddings, head, norms", z(other_params) * 4 + head16,
+        std::to_string(other_params) + " params x 4 B" + std::string(head16 ? " + bf16 LM head copy V*H*2 B" : ""));
     if (P > 0)
-        add("adapters", P * (4 + (s < 4 ? s : 0)),
-            std::to_string(P) + " LoRA params (r=" + std::to_string(rank) + ", " + std::to_string(lora_targets) + " targets) x (4 B fp32" +
-                (s < 4 ? " + " + ss + " B compute copy)" : ")"));
-    const u probs = z(B * nh * S * S) * s;
-    const u per_token = z(4 * H + 2 * Q + 2 * K + 3 * F + 7 * (rank > 0 ? rank : 0)) * s + 8;
+        add("adapters", P * 4, std::to_string(P) + " LoRA params (r=" + std::to_string(rank) + ", " + std::to_string(lora_targets) + " targets) x 4 B fp32");
+    const u probs = z(B * nh * S * S) * 4;
+    const u per_token = z(4 * H + 2 * Q + 2 * K + 3 * F + 7 * (rank > 0 ? rank : 0)) * 4 + 8;
     const u one_layer = z(N) * per_token + probs;
     if (training) {
         if (P == 0) throw config_error("plan_memory: training needs an adapter (LoRA rank > 0); only the adapters are trained");
         add("gradients", P * 4, std::to_string(P) + " LoRA params x 4 B (fp32)");
         add("optimiser state", P * 8, std::to_string(P) + " LoRA params x 8 B (AdamW m, v fp32)");
         if (r.checkpointing)
-            add("activations", z(L * N * H) * s + one_layer,
-                "checkpointed: layer inputs L*N*H*" + ss + " B + one layer recomputed (N*" + std::to_string(per_token) +
-                    " B + attention probs batch*heads*seq^2*" + ss + " B)");
+            add("activations", z(L * N * H) * 4 + one_layer,
+                "checkpointed: layer inputs L*N*H*4 B + one layer recomputed (N*" + std::to_string(per_token) +
+                    " B + attention probs batch*heads*seq^2*4 B)");
         else
-            add("activations", z(L) * one_layer,
-                "L * (N*" + std::to_string(per_token) + " B + attention probs batch*heads*seq^2*" + ss + " B)");
-        add("backward scratch", z(N * (2 * H + Q + 2 * K + 2 * F)) * s + probs,
-            "one layer's gradients N*(2H+Q+2K+2F)*" + ss + " B + attention probs' gradient");
+            add("activations", z(L) * one_layer, "L * (N*" + std::to_string(per_token) + " B + attention probs batch*heads*seq^2*4 B)");
+        add("backward scratch", z(N * (2 * H + Q + 2 * K + 2 * F)) * 4 + probs,
+            "one layer's gradients N*(2H+Q+2K+2F)*4 B + attention probs' gradient");
         add("logits", z(N * V) * 4, "N*V*4 B (fp32, gradient in place)");
     } else {
-        add("KV cache", z(2 * L * N * K) * s, "2*L*N*K*" + ss + " B");
+        add("KV cache", z(2 * L * N * K) * 4, "2*L*N*K*4 B");
         add("activations", one_layer, "one layer's forward: N*" + std::to_string(per_token) + " B + attention probs");
         add("logits", z(B * V) * 4, "batch*V*4 B (last position, fp32)");
     }
-    const u dequant = (p.gpu && r.quant == plan_quant::nf4) ? largest_linear * s : 0;
-    add("workspace", (p.gpu ? cublaslt_workspace_bytes : 0) + dequant,
-        p.gpu ? "cuBLASLt 32 MiB" + std::string(dequant ? " + NF4 dequantisation scratch of the largest linear" : "") : "none on cpu");
+    const u decoded = nf4 ? largest_tile * s : (s < 4 ? largest_linear * s : 0);
+    const u rounded_input = s < 4 ? z(N * widest) * s : 0;
+    add("workspace", (p.gpu ? cublaslt_workspace_bytes : 0) + decoded + rounded_input,
+        std::string(p.gpu ? "cuBLASLt 32 MiB + " : "") +
+            (nf4 ? "NF4 tile of " + std::to_string(tile_rows) + " rows of the widest linear x " + ss + " B"
+                 : s < 4 ? "rounded copy of the largest linear x " + ss + " B" : "no dequantisation") +
+            (s < 4 ? " + rounded GEMM input N*F*" + ss + " B" : ""));
     const u reserve = r.reserve_bytes >= 0 ? z(r.reserve_bytes) : (p.gpu ? gpu_context_reserve_bytes : 0);
     add("reserve", reserve, p.gpu ? "CUDA context, cuBLASLt handle, allocator slack" : "none on cpu");
-
     for (const auto& t : plan.terms) plan.total += t.bytes;
     plan.fits = plan.total <= plan.budget;
 
     const u largest_tensor = std::max({z(V * H), largest_linear});
     const u resident = z(L) * linear_bytes + z(other_params) * 4;
-    const u head16 = r.quant == plan_quant::nf4 ? z(V * H) * 2 : 0;  // the CPU NF4 generator's bf16 LM head copy
     const std::string staging = "largest tensor " + std::to_string(largest_tensor) + " x (4 B f32 staging + " +
                                 std::to_string(r.source_dtype_bytes) + " B mapped)";
     plan.load_host = {"load peak, host", largest_tensor * (4 + r.source_dtype_bytes) + (p.gpu ? 0 : resident + head16),
