@@ -6,10 +6,13 @@ tensor is generated and written in turn, so memory stays near one tensor.
 
     python3 benchmarks/make_llama_checkpoint.py --out /tmp/mistral7b               # 14.5 GB
     python3 benchmarks/make_llama_checkpoint.py --out /tmp/m4 --layers 4           # 4 layers
+    python3 benchmarks/make_llama_checkpoint.py --out /tmp/mini --layers 4 --hidden 256 --intermediate 768 \
+        --heads 4 --kv-heads 2                                                       # 17M params, Mistral's vocab
 
 Shape: Mistral-7B-Instruct-v0.2 (tests/golden/mistral_7b_instruct_v0.2_config.json: 32 layers,
 hidden 4096, FFN 14336, 32 heads, 8 KV heads, vocab 32000, untied head); --layers overrides the
-depth. Weights: N(0, 0.02) rounded to bf16 (f16 or f32 with --dtype), norms 1.
+depth, --hidden / --intermediate / --heads / --kv-heads the widths (the vocabulary stays Mistral's, so
+its tokenizer.model fits). Weights: N(0, 0.02) rounded to bf16 (f16 or f32 with --dtype), norms 1.
 """
 import argparse
 import json
@@ -53,14 +56,22 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True)
     ap.add_argument("--layers", type=int, default=0, help="override num_hidden_layers")
+    ap.add_argument("--hidden", type=int, default=0, help="override hidden_size")
+    ap.add_argument("--intermediate", type=int, default=0, help="override intermediate_size")
+    ap.add_argument("--heads", type=int, default=0, help="override num_attention_heads")
+    ap.add_argument("--kv-heads", type=int, default=0, help="override num_key_value_heads")
     ap.add_argument("--dtype", choices=sorted(TAGS), default="bf16")
     ap.add_argument("--shard-gb", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     with open(CONFIG) as f:
         c = json.load(f)
-    if a.layers:
-        c["num_hidden_layers"] = a.layers
+    for key, value in (("num_hidden_layers", a.layers), ("hidden_size", a.hidden), ("intermediate_size", a.intermediate),
+                       ("num_attention_heads", a.heads), ("num_key_value_heads", a.kv_heads)):
+        if value:
+            c[key] = value
+    if c["hidden_size"] % c["num_attention_heads"] or c["num_attention_heads"] % c["num_key_value_heads"]:
+        ap.error("hidden must be a multiple of heads, and heads a multiple of kv-heads")
     c["torch_dtype"] = {"bf16": "bfloat16", "f16": "float16", "f32": "float32"}[a.dtype]
     size = {"bf16": 2, "f16": 2, "f32": 4}[a.dtype]
     shards, cur, cur_bytes = [], [], 0
