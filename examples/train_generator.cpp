@@ -165,10 +165,8 @@ int run(int argc, char** argv) {
         const train::loop_options lo{.out = rc.out, .artifact = "adapter", .best_metric = "eval_f1", .base_model = rc.model,
                                      .resume = rc.resume, .tensorboard = rc.tensorboard, .keep_last = rc.keep_last,
                                      .save_steps = rc.save_steps, .eval_steps = rc.eval_steps, .session_steps = rc.session_steps,
-                                     .time_limit = rc.time_limit, .skip_nonfinite = settled.loss_scale > 0,
-                                     .resume_hint = train::resume_command(argc, argv), .seed = static_cast<std::uint64_t>(settled.seed),
-                                     .initial_loss_scale = static_cast<float>(settled.loss_scale > 0 ? settled.loss_scale : 1.0),
-                                     .wandb_project = rc.wandb};
+                                     .time_limit = rc.time_limit, .resume_hint = train::resume_command(argc, argv),
+                                     .seed = static_cast<std::uint64_t>(settled.seed), .wandb_project = rc.wandb};
         std::cout << train::run_training(task, lo, train::config_to_json(settled)).dump() << std::endl;
         return 0;
     });

@@ -99,11 +99,9 @@ int train(const comp::reranker_train_config& tc, const run_config& rc, int argc,
     const train::loop_options lo{.out = rc.out, .artifact = "reranker-checkpoint", .best_metric = "eval_mrr",
                                  .base_model = fs::path(tc.model).filename().string(), .compress = false, .resume = rc.resume,
                                  .tensorboard = rc.tensorboard, .keep_last = rc.keep_last, .save_steps = rc.save_steps,
-                                 .eval_steps = rc.eval_steps, .time_limit = rc.time_limit, .skip_nonfinite = settled.loss_scale > 0, .end_name = "done",
+                                 .eval_steps = rc.eval_steps, .time_limit = rc.time_limit, .end_name = "done",
                                  .resume_hint = train::resume_command(argc, argv), .step_sleep_ms = rc.step_sleep_ms,
-                                 .seed = static_cast<std::uint64_t>(tc.seed),
-                                 .initial_loss_scale = static_cast<float>(settled.loss_scale > 0 ? settled.loss_scale : 1.0),
-                                 .wandb_project = rc.wandb};
+                                 .seed = static_cast<std::uint64_t>(tc.seed), .wandb_project = rc.wandb};
     auto res = train::run_training(task, lo, train::config_to_json(settled));
     task.export_model(fs::path(rc.out) / "model");
     res["model"] = (fs::path(rc.out) / "model").string();

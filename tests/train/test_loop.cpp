@@ -3,7 +3,7 @@
 // multiple and at the natural end (once per step), the best metric and on_best, checkpoints every
 // save_steps and at the end, a session stopped by --session-steps and resumed ends bit-identical
 // to a straight run, a different config is refused on resume, and a non-finite step either stops
-// the run (the last checkpoint intact) or is skipped.
+// the run (the last checkpoint intact) or is skipped (always for a task with loss_scale() > 0).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -129,4 +129,29 @@ TEST_CASE("run_training: a non-finite step stops the run or is skipped", "[train
     CHECK(r.at("steps") == 10);
     CHECK(r.at("skipped_steps") == 1);
     CHECK(skip.m[0] == 9.0f);  // 10 steps, one skipped
+}
+
+namespace {
+/// The toy task scaling its loss dynamically (a mixed-precision trainer): it records the scale
+/// the loop hands it at its first step.
+struct scaled_toy_task : toy_task {
+    float first_scale = 0;
+    double loss_scale() const { return 4096.0; }
+    train::step_outcome step(train::training_state& st) {
+        if (first_scale == 0) first_scale = st.scaler.scale;
+        return toy_task::step(st);
+    }
+};
+}  // namespace
+
+TEST_CASE("run_training: a task that scales its loss starts the scaler at its scale and has non-finite steps skipped", "[train][loop]") {
+    const auto d = test::fresh_dir("loop-scaled");
+    scaled_toy_task t;
+    t.nan_at = 3;
+    const auto o = options(d / "s");  // skip_nonfinite off, initial_loss_scale the default 65536
+    REQUIRE_FALSE(o.skip_nonfinite);
+    const auto r = train::run_training(t, o, config);
+    CHECK(t.first_scale == 4096.0f);
+    CHECK(r.at("steps") == 10);
+    CHECK(r.at("skipped_steps") == 1);
 }

@@ -123,6 +123,9 @@ public:
 
     /// The configuration as trained: validated, precision settled (train::with_precision).
     const generator_train_config& config() const { return tc_; }
+    /// The dynamic loss scale a fresh run starts from (0: no scaling); run_training then skips
+    /// a step with inf/NaN gradients instead of stopping.
+    double loss_scale() const { return tc_.loss_scale; }
     std::size_t training_questions() const { return cur_.size(); }
     std::size_t eval_questions() const { return eval_set_.size(); }
     std::int64_t total_steps() const { return total_; }

@@ -193,6 +193,9 @@ public:
 
     /// The configuration as trained: validated, precision settled (train::with_precision).
     const reranker_train_config& config() const { return tc_; }
+    /// The dynamic loss scale a fresh run starts from (0: no scaling); run_training then skips
+    /// a step with inf/NaN gradients instead of stopping.
+    double loss_scale() const { return tc_.loss_scale; }
 
 private:
     bool scaling() const { return tc_.loss_scale > 0; }

@@ -89,7 +89,9 @@ void copy_from_host(const task_tensors& t, Each&& each) {
 /// and `restore(t)` copies them back (same order). Optional members, used when present:
 /// `write_files(dir)` adds files to a checkpoint version (e.g. a PEFT adapter folder),
 /// `on_best(st)` runs when the best metric improves, `result()` adds keys to the result object,
-/// `artifact_extra(st)` fills the version's metadata `extra`.
+/// `artifact_extra(st)` fills the version's metadata `extra`, `loss_scale()` > 0 says the task
+/// scales its loss dynamically from that scale (mixed precision): the loop then starts the
+/// scaler there and skips a non-finite step, whatever loop_options say.
 template <class T>
 concept training_task = requires(T& t, training_state& st, const task_tensors& saved) {
     { t.total_steps() } -> std::convertible_to<std::int64_t>;
@@ -146,9 +148,13 @@ nlohmann::ordered_json run_training(Task& task, const loop_options& o, const nlo
     fs::create_directories(o.out);
     artifact_store store(o.out / "artifacts", {.keep_last = o.keep_last, .best_metric = o.best_metric, .compress = o.compress});
     const std::string best_key = "best_" + o.best_metric;
+    bool skip_nonfinite = o.skip_nonfinite;
+    float initial_scale = o.initial_loss_scale;
+    if constexpr (requires { task.loss_scale(); })
+        if (const double s = task.loss_scale(); s > 0) skip_nonfinite = true, initial_scale = static_cast<float>(s);
     training_state st;
     st.rng_seed = o.seed;
-    st.scaler.scale = o.initial_loss_scale;
+    st.scaler.scale = initial_scale;
     std::string tag;
     if (o.resume && !store.versions(o.artifact).empty()) {
         const auto av = store.resolve(o.artifact, "latest");
@@ -250,7 +256,7 @@ nlohmann::ordered_json run_training(Task& task, const loop_options& o, const nlo
         auto r = task.step(st);
         if (!r.finite) {
             const std::string at = "step " + std::to_string(st.step + 1);
-            if (!o.skip_nonfinite)
+            if (!skip_nonfinite)
                 throw hoprag::error("loss or gradients are not finite at " + at + "; stopping without saving it (the last checkpoint is " +
                                     (tag.empty() ? std::string("none") : o.artifact + ":" + tag) + ")");
             ++st.scaler.skipped_steps;
