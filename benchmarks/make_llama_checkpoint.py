@@ -12,7 +12,8 @@ tensor is generated and written in turn, so memory stays near one tensor.
 Shape: Mistral-7B-Instruct-v0.2 (tests/golden/mistral_7b_instruct_v0.2_config.json: 32 layers,
 hidden 4096, FFN 14336, 32 heads, 8 KV heads, vocab 32000, untied head); --layers overrides the
 depth, --hidden / --intermediate / --heads / --kv-heads the widths (the vocabulary stays Mistral's, so
-its tokenizer.model fits). Weights: N(0, 0.02) rounded to bf16 (f16 or f32 with --dtype), norms 1.
+its tokenizer.model fits, unless --vocab changes it); --tie ties the LM head to the embedding. The
+SmolLM2-135M shape: --layers 30 --hidden 576 --intermediate 1536 --heads 9 --kv-heads 3 --vocab 49152 --tie. Weights: N(0, 0.02) rounded to bf16 (f16 or f32 with --dtype), norms 1.
 """
 import argparse
 import json
@@ -41,7 +42,8 @@ def tensors(c):
         for name, shape in [("mlp.gate_proj", (f, h)), ("mlp.up_proj", (f, h)), ("mlp.down_proj", (h, f))]:
             yield p + name + ".weight", shape
     yield "model.norm.weight", (h,)
-    yield "lm_head.weight", (v, h)
+    if not c.get("tie_word_embeddings"):
+        yield "lm_head.weight", (v, h)
 
 
 def values(rng, name, shape, dtype):
@@ -60,6 +62,8 @@ def main():
     ap.add_argument("--intermediate", type=int, default=0, help="override intermediate_size")
     ap.add_argument("--heads", type=int, default=0, help="override num_attention_heads")
     ap.add_argument("--kv-heads", type=int, default=0, help="override num_key_value_heads")
+    ap.add_argument("--vocab", type=int, default=0, help="override vocab_size (then no tokenizer file matches it)")
+    ap.add_argument("--tie", action="store_true", help="tie the LM head to the embedding (no lm_head.weight)")
     ap.add_argument("--dtype", choices=sorted(TAGS), default="bf16")
     ap.add_argument("--shard-gb", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=0)
@@ -67,9 +71,11 @@ def main():
     with open(CONFIG) as f:
         c = json.load(f)
     for key, value in (("num_hidden_layers", a.layers), ("hidden_size", a.hidden), ("intermediate_size", a.intermediate),
-                       ("num_attention_heads", a.heads), ("num_key_value_heads", a.kv_heads)):
+                       ("num_attention_heads", a.heads), ("num_key_value_heads", a.kv_heads), ("vocab_size", a.vocab)):
         if value:
             c[key] = value
+    if a.tie:
+        c["tie_word_embeddings"] = True
     if c["hidden_size"] % c["num_attention_heads"] or c["num_attention_heads"] % c["num_key_value_heads"]:
         ap.error("hidden must be a multiple of heads, and heads a multiple of kv-heads")
     c["torch_dtype"] = {"bf16": "bfloat16", "f16": "float16", "f32": "float32"}[a.dtype]
