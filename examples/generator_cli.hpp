@@ -20,6 +20,7 @@
 #include "hoprag/train/artifact_store.hpp"
 #include "device_flag.hpp"
 #include "hoprag/backend/compute_gemm.hpp"
+#include "hoprag/train/precision.hpp"
 #include "program_main.hpp"
 
 namespace cli {
@@ -58,16 +59,12 @@ struct generator_flags {
         hoprag::data::prompt_options po;
         try {
             hoprag::data::set_format(po, format);
+            hoprag::train::validate_precision(compute, 0.0);
         } catch (const hoprag::config_error& e) {
             throw program::usage_error(e.what());
         }
         if (!adapter.empty() && !artifacts.empty()) throw program::usage_error("give --adapter or --artifacts, not both");
         (void)program::device_profile<hoprag::cpu::backend>(profile);
-        if (compute != "auto") try {
-                (void)hoprag::parse_compute_type(compute);
-            } catch (const hoprag::config_error& e) {
-                throw program::usage_error("--compute: " + std::string(e.what()));
-            }
     }
     /// The block linears' compute type on Backend: --compute, or with auto the --profile's.
     template <class Backend>
